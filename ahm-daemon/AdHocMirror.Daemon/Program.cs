@@ -1,0 +1,3 @@
+using AdHocMirror.Daemon.Cli;
+
+return await DaemonCommandLine.InvokeAsync(args);

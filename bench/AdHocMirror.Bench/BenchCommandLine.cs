@@ -1,0 +1,26 @@
+namespace AdHocMirror.Bench;
+
+/// <summary><c>ahm-bench NAME [options]</c>: runs one benchmark and prints its figures.</summary>
+public static class BenchCommandLine
+{
+    private static readonly Dictionary<string, (string Description, Func<string[], Task<int>> Run)> Benchmarks = new(StringComparer.Ordinal)
+    {
+        ["wire"] = ("unary calls/s of a trivial method over one h2c connection (our client, and h2load when present)", WireBenchmark.RunAsync),
+    };
+
+    public static async Task<int> InvokeAsync(string[] args)
+    {
+        if (args.Length == 0 || !Benchmarks.TryGetValue(args[0], out var bench))
+        {
+            Console.Error.WriteLine("usage: ahm-bench NAME [options]\n");
+            foreach (var (name, (description, _)) in Benchmarks)
+            {
+                Console.Error.WriteLine($"  {name,-12} {description}");
+            }
+
+            return args.Length == 0 || args[0] is "--help" or "-h" ? 0 : 2;
+        }
+
+        return await bench.Run(args[1..]);
+    }
+}

@@ -1,0 +1,3 @@
+using AdHocMirror.Bench;
+
+return await BenchCommandLine.InvokeAsync(args);

@@ -1,0 +1,26 @@
+namespace AdHocMirror.Coordinator.Hosting;
+
+/// <summary>Where and how the coordinator listens; bound from <c>--config</c> and overridden by flags.</summary>
+public sealed class CoordinatorOptions
+{
+    public const int DefaultPort = 7470;
+    public const int DefaultAdminPort = 7471;
+
+    /// <summary>Public gRPC listener (Registry, Sessions, Matching).</summary>
+    public string Listen { get; set; } = $"0.0.0.0:{DefaultPort}";
+
+    /// <summary>Admin gRPC listener, plus /metrics and /healthz; loopback only unless told otherwise.</summary>
+    public string AdminListen { get; set; } = $"127.0.0.1:{DefaultAdminPort}";
+
+    /// <summary>Holds the SQLite database and the admin token.</summary>
+    public string DataDir { get; set; } = "/var/lib/ahm-coordinator";
+
+    /// <summary>MaxMind City database; optional.</summary>
+    public string? GeoIp { get; set; }
+
+    public string? TlsCert { get; set; }
+
+    public string? TlsKey { get; set; }
+
+    public int MaxMessageSize { get; set; } = Wire.GrpcServerOptions.DefaultMaxMessageSize;
+}

@@ -1,0 +1,3 @@
+using AdHocMirror.Coordinator.Cli;
+
+return await CoordinatorCommandLine.InvokeAsync(args);

@@ -1,0 +1,3 @@
+using AdHocMirror.Sync.Cli;
+
+return await SyncCommandLine.InvokeAsync(args);
