@@ -63,7 +63,7 @@ public sealed class GrpcServer : IAsyncDisposable
                     }
                     else
                     {
-                        listen.Protocols = HttpProtocols.Http2;
+                        listen.Protocols = endpoint.PlainHttp ? HttpProtocols.Http1 : HttpProtocols.Http2;
                     }
                 });
             }

@@ -14,8 +14,12 @@ public sealed class GrpcServerOptions
     public int MaxStreamsPerConnection { get; set; } = 256;
 }
 
-/// <summary>One address a <see cref="GrpcServer"/> listens on: cleartext h2c, or TLS with a PEM certificate and key.</summary>
-public sealed record GrpcListenEndpoint(System.Net.IPEndPoint EndPoint, string? CertificateFile = null, string? KeyFile = null)
+/// <summary>
+/// One address a <see cref="GrpcServer"/> listens on: cleartext h2c, or TLS with a PEM certificate and key.
+/// <paramref name="PlainHttp"/> makes a cleartext HTTP/1.1 endpoint instead, for scrapers of the plain
+/// HTTP routes (/metrics) that do not speak h2c; gRPC is not available there.
+/// </summary>
+public sealed record GrpcListenEndpoint(System.Net.IPEndPoint EndPoint, string? CertificateFile = null, string? KeyFile = null, bool PlainHttp = false)
 {
     public bool UsesTls => CertificateFile is not null;
 
