@@ -32,8 +32,13 @@ internal sealed partial class GrpcDispatcher
         _logger = logger;
     }
 
-    public static bool IsGrpcRequest(HttpContext context) =>
-        context.Request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// gRPC by content type, or aimed at a bound method's path with another content type (so that it
+    /// gets a clear 415 rather than falling through to the plain HTTP routes).
+    /// </summary>
+    public bool Accepts(HttpContext context) =>
+        (context.Request.ContentType is { } type && type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        || (context.Request.Path.Value is { } path && _handlers.ContainsKey(path));
 
     public async Task HandleAsync(HttpContext http)
     {

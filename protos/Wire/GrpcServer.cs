@@ -71,7 +71,7 @@ public sealed class GrpcServer : IAsyncDisposable
 
         var app = builder.Build();
         var dispatcher = new GrpcDispatcher(bindings, options, loggerFactory.CreateLogger("AdHocMirror.Wire.GrpcServer"));
-        app.Use(next => context => GrpcDispatcher.IsGrpcRequest(context) ? dispatcher.HandleAsync(context) : next(context));
+        app.Use(next => context => dispatcher.Accepts(context) ? dispatcher.HandleAsync(context) : next(context));
         httpRoutes?.Invoke(app);
         app.Run(context =>
         {
