@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test of the solution (after setup.sh) and ends with one line: "tests: N passed, N failed, N skipped".
+# Conformance tests read AHM_CONFORMANCE_DIR (the shared fixtures folder) and are skipped, saying so, without it.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
+./scripts/setup.sh || exit $?
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+if [[ -z ${AHM_CONFORMANCE_DIR:-} && -d ../shared/fixtures ]]; then
+  AHM_CONFORMANCE_DIR=$(cd ../shared/fixtures && pwd)
+  export AHM_CONFORMANCE_DIR
+fi
+echo "AHM_CONFORMANCE_DIR=${AHM_CONFORMANCE_DIR:-<unset: conformance tests will be skipped>}"
+
+dotnet build AdHocMirror.sln --no-restore --verbosity quiet -nologo "$@" || { echo "tests: 0 passed, 1 failed (build failed)"; exit 1; }
+
+log=$(mktemp)
+# --blame-hang-timeout turns a hung test into a failure with a dump instead of a stuck run.
+dotnet test AdHocMirror.sln --no-build --verbosity quiet -nologo --blame-hang-timeout 4m "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+read -r passed failed skipped < <(awk '
+  /(Passed|Failed)!/ {
+    for (i = 1; i <= NF; i++) {
+      gsub(",", "", $(i+1))
+      if ($i == "Failed:") f += $(i+1)
+      if ($i == "Passed:") p += $(i+1)
+      if ($i == "Skipped:") s += $(i+1)
+    }
+  }
+  END { print p+0, f+0, s+0 }' "$log")
+rm -f "$log"
+if [[ $status -ne 0 && $failed -eq 0 ]]; then failed=1; fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit "$status"
