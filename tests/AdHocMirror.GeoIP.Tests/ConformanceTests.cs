@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Net;
+using AdHocMirror.Testing;
+
+namespace AdHocMirror.GeoIP.Tests;
+
+/// <summary>Every network of MaxMind's own test databases gives the answer mmdblookup gives.</summary>
+public sealed class ConformanceTests
+{
+    [ConformanceTheory]
+    [InlineData("GeoIP2-City-Test")]
+    [InlineData("GeoLite2-City-Test")]
+    public void Every_listed_network_gives_the_listed_answer(string name)
+    {
+        var folder = Path.Combine(Conformance.Directory!, "maxmind");
+        using var database = GeoDatabase.Open(Path.Combine(folder, name + ".mmdb"));
+        var lines = File.ReadAllLines(Path.Combine(folder, name + ".networks.tsv"));
+        var columns = lines[0].Split('\t').Select((column, index) => (column, index)).ToDictionary(x => x.column, x => x.index);
+        var failures = new List<string>();
+        var rows = 0;
+        foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
+        {
+            rows++;
+            var cells = line.Split('\t');
+            string Cell(string column) => columns.TryGetValue(column, out var i) && i < cells.Length ? cells[i] : string.Empty;
+
+            var network = IPNetwork.Parse(Cell("network"));
+            var address = network.BaseAddress;
+            if (!database.TryLookupCity(address, out var found))
+            {
+                failures.Add($"{network}: no record");
+                continue;
+            }
+
+            var subdivisions = string.Join('/', new[] { found.FirstSubdivision, found.SecondSubdivision }
+                .Take(found.SubdivisionCount).Select(s => s.IsoCode));
+            var expected = new[]
+            {
+                ("prefix", network.PrefixLength.ToString(CultureInfo.InvariantCulture), found.PrefixLength.ToString(CultureInfo.InvariantCulture)),
+                ("continent", Cell("continent"), found.ContinentCode ?? string.Empty),
+                ("country", Cell("country"), found.CountryIsoCode ?? string.Empty),
+                ("subdivisions", Cell("subdivisions"), subdivisions),
+                ("city", Cell("city"), found.CityName ?? string.Empty),
+                ("accuracy_radius", Cell("accuracy_radius"), found.AccuracyRadiusKm == 0 ? string.Empty : found.AccuracyRadiusKm.ToString(CultureInfo.InvariantCulture)),
+                ("time_zone", Cell("time_zone"), found.TimeZone ?? string.Empty),
+            };
+            foreach (var (column, want, got) in expected)
+            {
+                if (want != got)
+                {
+                    failures.Add($"{network} {column}: expected '{want}', got '{got}'");
+                }
+            }
+
+            foreach (var (column, got) in new[] { ("latitude", found.Latitude), ("longitude", found.Longitude) })
+            {
+                var want = Cell(column);
+                if (want.Length == 0 ? found.HasCoordinates : !found.HasCoordinates || Math.Abs(double.Parse(want, CultureInfo.InvariantCulture) - got) > 1e-9)
+                {
+                    failures.Add($"{network} {column}: expected '{want}', got '{(found.HasCoordinates ? got : "none")}'");
+                }
+            }
+        }
+
+        Assert.True(rows > 200, $"only {rows} rows in the fixture");
+        Assert.True(failures.Count == 0, $"{failures.Count} mismatches:\n" + string.Join('\n', failures.Take(40)));
+    }
+
+    [ConformanceTheory]
+    [InlineData("GeoIP2-City-Test")]
+    [InlineData("GeoLite2-City-Test")]
+    public void The_whole_file_verifies_and_the_generic_decoder_agrees_with_the_typed_path(string name)
+    {
+        var folder = Path.Combine(Conformance.Directory!, "maxmind");
+        using var database = GeoDatabase.Open(Path.Combine(folder, name + ".mmdb"));
+        database.Verify();
+        Assert.Equal(2, database.Metadata.BinaryFormatMajorVersion);
+        Assert.Contains("City", database.Metadata.DatabaseType, StringComparison.Ordinal);
+
+        foreach (var line in File.ReadAllLines(Path.Combine(folder, name + ".networks.tsv")).Skip(1))
+        {
+            var network = IPNetwork.Parse(line.Split('\t')[0]);
+            var record = database.Lookup(network.BaseAddress, out var prefix);
+            Assert.True(database.TryLookupCity(network.BaseAddress, out var city));
+            Assert.NotNull(record);
+            Assert.Equal(network.PrefixLength, prefix);
+            Assert.Equal(city.CityName, record.Path("city", "names", "en")?.AsString());
+            Assert.Equal(city.CountryIsoCode, record.Path("country", "iso_code")?.AsString());
+            Assert.Equal(city.TimeZone, record.Path("location", "time_zone")?.AsString());
+            Assert.Equal(network, city.Network);
+        }
+    }
+}
