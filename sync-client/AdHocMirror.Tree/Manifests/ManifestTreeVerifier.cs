@@ -1,0 +1,334 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Compression;
+using System.IO.Enumeration;
+using System.Security.Cryptography;
+using System.Text;
+using AdHocMirror.Tree.OpenPgp;
+using AdHocMirror.Tree.Versions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AdHocMirror.Tree.Manifests;
+
+/// <summary>
+/// Verifies an rsync tree by its GLEP 74 Manifest tree: the top-level <c>Manifest</c> must be cleartext-signed by a
+/// key of the keyring and carry a TIMESTAMP (the tree's version); every sub-Manifest (plain or .gz) must match its
+/// MANIFEST entry; every DATA/EBUILD/AUX/MISC file must exist with the listed size and SHA512; no other file may be
+/// present outside IGNOREd paths. Files stream through SHA512 on every core; only Manifests are held in memory.
+/// </summary>
+public sealed partial class ManifestTreeVerifier
+{
+    private const int WholeFileLimit = 1 << 20;
+    [ThreadStatic] private static byte[]? t_buffer;
+
+    private readonly ManifestVerifierOptions _options;
+    private readonly ILogger _logger;
+
+    public ManifestTreeVerifier(ManifestVerifierOptions? options = null, ILogger<ManifestTreeVerifier>? logger = null)
+    {
+        _options = options ?? new ManifestVerifierOptions();
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>Verifies the tree at <paramref name="treeRoot"/>; never throws for a bad tree, only reports it.</summary>
+    public async Task<TreeVerification> VerifyAsync(string treeRoot, OpenPgpKeyring keyring, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keyring);
+        var clock = Stopwatch.StartNew();
+        var root = Path.GetFullPath(treeRoot);
+        var problems = new ConcurrentBag<TreeProblem>();
+        TreeVerification Fail(TreeProblem problem) => new() { Problems = [problem], Elapsed = clock.Elapsed };
+
+        byte[] top;
+        try
+        {
+            top = await File.ReadAllBytesAsync(Path.Combine(root, "Manifest"), cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail(new TreeProblem("Manifest", TreeProblemKind.Signature, $"cannot read the top-level Manifest: {e.Message}"));
+        }
+
+        var body = ClearSignedText.TryGetBody(top, out var shapeError);
+        if (body is null)
+        {
+            return Fail(new TreeProblem("Manifest", TreeProblemKind.Signature, shapeError!));
+        }
+
+        // gpg checks the very bytes we parsed, so nothing can change between the check and the use.
+        var signature = await keyring.VerifyClearSignedAsync(top, cancellationToken);
+        if (!signature.IsGood)
+        {
+            return Fail(new TreeProblem("Manifest", TreeProblemKind.Signature, signature.Detail));
+        }
+
+        var expectations = new ManifestSet();
+        var timestamps = new List<string>();
+        var queue = new List<ManifestEntry>();
+        expectations.Add(body, string.Empty, "Manifest", problems, queue, timestamps);
+        TreeVersion? version = null;
+        if (timestamps.Count != 1)
+        {
+            problems.Add(new TreeProblem("Manifest", TreeProblemKind.MalformedManifest, $"expected one TIMESTAMP, found {timestamps.Count}"));
+        }
+        else
+        {
+            try
+            {
+                version = TreeVersion.FromManifestTimestamp(timestamps[0]);
+            }
+            catch (FormatException e)
+            {
+                problems.Add(new TreeProblem("Manifest", TreeProblemKind.MalformedManifest, e.Message));
+            }
+        }
+
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxParallelism), CancellationToken = cancellationToken };
+        await LoadSubManifestsAsync(root, expectations, queue, problems, parallel);
+
+        var reference = _options.UnchangedReference is { } referenceRoot
+            ? await UnchangedReference.LoadAsync(Path.GetFullPath(referenceRoot), parallel)
+            : null;
+
+        long files = 0, bytes = 0, skipped = 0;
+        Parallel.ForEach(Walk(root, expectations, problems), parallel, expectation =>
+        {
+            var full = Path.Combine(root, expectation.Entry.Path);
+            if (reference is not null && reference.ProvesUnchanged(full, expectation.Entry))
+            {
+                Interlocked.Increment(ref skipped);
+                return;
+            }
+
+            var problem = Check(full, expectation.Entry);
+            if (problem is not null)
+            {
+                problems.Add(problem);
+            }
+
+            Interlocked.Increment(ref files);
+            Interlocked.Add(ref bytes, expectation.Entry.Size);
+        });
+
+        foreach (var missing in expectations.Unseen())
+        {
+            problems.Add(new TreeProblem(missing.Path, TreeProblemKind.Missing, $"listed in {missing.DeclaredIn} but absent"));
+        }
+
+        var sorted = problems.OrderBy(p => p.Path, StringComparer.Ordinal).ThenBy(p => p.Kind).ToList();
+        Log.Verified(_logger, root, version?.ToString() ?? "-", files, skipped, sorted.Count, clock.Elapsed.TotalSeconds);
+        return new TreeVerification
+        {
+            Problems = sorted,
+            SignedVersion = version,
+            SignedBy = signature.PrimaryKeyFingerprint,
+            FilesChecked = files,
+            BytesChecked = bytes,
+            FilesSkipped = skipped,
+            Elapsed = clock.Elapsed,
+        };
+    }
+
+    /// <summary>Loads sub-Manifests level by level, each checked against its MANIFEST entry before it is parsed.</summary>
+    internal static async Task LoadSubManifestsAsync(string root, ManifestSet expectations, List<ManifestEntry> queue, ConcurrentBag<TreeProblem> problems, ParallelOptions parallel)
+    {
+        while (queue.Count > 0)
+        {
+            var level = queue.ToArray();
+            queue.Clear();
+            var loaded = new (ManifestEntry Entry, IReadOnlyList<string>? Lines)[level.Length];
+            await Parallel.ForAsync(0, level.Length, parallel, async (i, token) =>
+            {
+                var entry = level[i];
+                loaded[i] = (entry, await ReadSubManifestAsync(root, entry, problems, token));
+            });
+            foreach (var (entry, lines) in loaded)
+            {
+                if (lines is not null)
+                {
+                    var directory = entry.Path.Contains('/', StringComparison.Ordinal) ? entry.Path[..entry.Path.LastIndexOf('/')] : string.Empty;
+                    expectations.Add(lines, directory, entry.Path, problems, queue, timestamps: null);
+                }
+            }
+        }
+    }
+
+    private static async Task<IReadOnlyList<string>?> ReadSubManifestAsync(string root, ManifestEntry entry, ConcurrentBag<TreeProblem> problems, CancellationToken token)
+    {
+        byte[] data;
+        try
+        {
+            data = await File.ReadAllBytesAsync(Path.Combine(root, entry.Path), token);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null; // Reported as missing by the walk.
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add(new TreeProblem(entry.Path, TreeProblemKind.Unreadable, e.Message));
+            return null;
+        }
+
+        if (data.LongLength != entry.Size)
+        {
+            problems.Add(new TreeProblem(entry.Path, TreeProblemKind.SizeMismatch, $"size {data.LongLength}, Manifest says {entry.Size}"));
+            return null;
+        }
+
+        if (entry.Sha512 is null || !SHA512.HashData(data).AsSpan().SequenceEqual(entry.Sha512))
+        {
+            problems.Add(new TreeProblem(entry.Path, entry.Sha512 is null ? TreeProblemKind.UnsupportedHash : TreeProblemKind.HashMismatch, "sub-Manifest does not match its MANIFEST entry"));
+            return null;
+        }
+
+        try
+        {
+            if (entry.Path.EndsWith(".gz", StringComparison.Ordinal))
+            {
+                using var gzip = new GZipStream(new MemoryStream(data), CompressionMode.Decompress);
+                using var plain = new MemoryStream();
+                await gzip.CopyToAsync(plain, token);
+                data = plain.ToArray();
+            }
+            else if (entry.Path.EndsWith(".bz2", StringComparison.Ordinal) || entry.Path.EndsWith(".xz", StringComparison.Ordinal) || entry.Path.EndsWith(".lzma", StringComparison.Ordinal))
+            {
+                problems.Add(new TreeProblem(entry.Path, TreeProblemKind.MalformedManifest, "unsupported Manifest compression"));
+                return null;
+            }
+
+            return new UTF8Encoding(false, true).GetString(data).Split('\n');
+        }
+        catch (Exception e) when (e is InvalidDataException or DecoderFallbackException)
+        {
+            problems.Add(new TreeProblem(entry.Path, TreeProblemKind.MalformedManifest, e.Message));
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Walks the tree depth-first, yielding covered files to hash and reporting uncovered ones. Skips IGNOREd paths,
+    /// names starting with a dot (GLEP 74 leaves hidden files out of Manifests, as gemato does) and the top-level Manifest.
+    /// </summary>
+    private static IEnumerable<Expectation> Walk(string root, ManifestSet expectations, ConcurrentBag<TreeProblem> problems)
+    {
+        var pending = new Stack<string>();
+        pending.Push(string.Empty);
+        while (pending.Count > 0)
+        {
+            var relative = pending.Pop();
+            var full = relative.Length == 0 ? root : Path.Combine(root, relative);
+            List<(string Name, bool IsDirectory)> children;
+            try
+            {
+                children = [.. new FileSystemEnumerable<(string, bool)>(full,
+                    (ref FileSystemEntry e) => (e.FileName.ToString(), e.IsDirectory && (e.Attributes & FileAttributes.ReparsePoint) == 0),
+                    new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false })];
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problems.Add(new TreeProblem(relative.Length == 0 ? "." : relative, TreeProblemKind.Unreadable, e.Message));
+                continue;
+            }
+
+            children.Sort((a, b) => string.CompareOrdinal(b.Name, a.Name));
+            foreach (var (name, isDirectory) in children)
+            {
+                if (name.StartsWith('.'))
+                {
+                    continue;
+                }
+
+                var path = relative.Length == 0 ? name : relative + "/" + name;
+                if (expectations.IsIgnored(path) || (relative.Length == 0 && name == "Manifest"))
+                {
+                    continue;
+                }
+
+                if (isDirectory)
+                {
+                    pending.Push(path);
+                    continue;
+                }
+
+                var expectation = expectations.Find(path);
+                if (expectation is null)
+                {
+                    problems.Add(new TreeProblem(path, TreeProblemKind.Uncovered, "no Manifest covers this file"));
+                    continue;
+                }
+
+                expectation.Seen = true;
+                if (expectation.Entry.Tag == ManifestTag.Manifest || expectation.Entry.Sha512 is null)
+                {
+                    continue; // Sub-Manifests were checked when loaded; hashless entries were reported then.
+                }
+
+                yield return expectation;
+            }
+        }
+    }
+
+    private static TreeProblem? Check(string full, ManifestEntry entry)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            var length = RandomAccess.GetLength(handle);
+            if (length != entry.Size)
+            {
+                return new TreeProblem(entry.Path, TreeProblemKind.SizeMismatch, $"size {length}, Manifest says {entry.Size}");
+            }
+
+            Span<byte> hash = stackalloc byte[64];
+            var buffer = t_buffer ??= new byte[WholeFileLimit];
+            long offset = 0;
+            if (length <= buffer.Length)
+            {
+                while (offset < length)
+                {
+                    var read = RandomAccess.Read(handle, buffer.AsSpan((int)offset, (int)(length - offset)), offset);
+                    if (read == 0)
+                    {
+                        return new TreeProblem(entry.Path, TreeProblemKind.SizeMismatch, "file shrank while being read");
+                    }
+
+                    offset += read;
+                }
+
+                SHA512.HashData(buffer.AsSpan(0, (int)length), hash);
+            }
+            else
+            {
+                using var incremental = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+                int read;
+                while ((read = RandomAccess.Read(handle, buffer, offset)) > 0)
+                {
+                    incremental.AppendData(buffer, 0, read);
+                    offset += read;
+                }
+
+                if (offset != length)
+                {
+                    return new TreeProblem(entry.Path, TreeProblemKind.SizeMismatch, "file changed size while being read");
+                }
+
+                incremental.GetHashAndReset(hash);
+            }
+
+            return hash.SequenceEqual(entry.Sha512) ? null
+                : new TreeProblem(entry.Path, TreeProblemKind.HashMismatch, "SHA512 differs from the Manifest");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new TreeProblem(entry.Path, TreeProblemKind.Unreadable, e.Message);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Verified {Root} ({Version}): {Files} files hashed, {Skipped} proved unchanged, {Problems} problems in {Seconds:F1}s")]
+        public static partial void Verified(ILogger logger, string root, string version, long files, long skipped, int problems, double seconds);
+    }
+}

@@ -1,0 +1,15 @@
+namespace AdHocMirror.Tree.Manifests;
+
+/// <summary>Options for <see cref="ManifestTreeVerifier"/>.</summary>
+public sealed class ManifestVerifierOptions
+{
+    /// <summary>Files hashed at once; default every core.</summary>
+    public int MaxParallelism { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// The tree currently in place and previously verified, when the tree being verified was seeded from it with hard
+    /// links (rsync <c>--link-dest</c>). Enables the skip-unchanged rule (README "Skipping unchanged files"); null
+    /// hashes every file.
+    /// </summary>
+    public string? UnchangedReference { get; set; }
+}

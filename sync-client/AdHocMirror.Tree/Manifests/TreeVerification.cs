@@ -1,0 +1,34 @@
+using AdHocMirror.Tree.Versions;
+
+namespace AdHocMirror.Tree.Manifests;
+
+/// <summary>The result of verifying a tree: its signed version when it verified, else every problem by path.</summary>
+public sealed record TreeVerification
+{
+    public required IReadOnlyList<TreeProblem> Problems { get; init; }
+
+    /// <summary>The signed version; set whenever the signature and TIMESTAMP were good, even if files failed.</summary>
+    public TreeVersion? SignedVersion { get; init; }
+
+    /// <summary>Primary fingerprint of the key that signed the top-level Manifest (or head commit).</summary>
+    public string? SignedBy { get; init; }
+
+    public long FilesChecked { get; init; }
+
+    public long BytesChecked { get; init; }
+
+    /// <summary>Files not hashed because the skip-unchanged rule proved them unchanged.</summary>
+    public long FilesSkipped { get; init; }
+
+    public TimeSpan Elapsed { get; init; }
+
+    public bool Succeeded => Problems.Count == 0 && SignedVersion is not null;
+
+    /// <summary>The verified version; throws when the tree did not verify.</summary>
+    public TreeVersion Version => Succeeded ? SignedVersion!.Value
+        : throw new InvalidOperationException("the tree did not verify: " + Summary);
+
+    public string Summary => Succeeded ? $"verified {SignedVersion}"
+        : Problems.Count == 0 ? "no signed version"
+        : $"{Problems.Count} problem(s), first: {Problems[0]}";
+}

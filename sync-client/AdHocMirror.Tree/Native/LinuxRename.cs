@@ -1,0 +1,58 @@
+using System.Runtime.InteropServices;
+
+namespace AdHocMirror.Tree.Native;
+
+/// <summary>rename(2) and renameat2(2) with RENAME_EXCHANGE: the two ways a directory changes places atomically.</summary>
+internal static class LinuxRename
+{
+    private const int AtFdCwd = -100;
+    private const uint RenameExchange = 2;
+    private const int EInval = 22;
+    private const int ENoSys = 38;
+    private const int EOpNotSupp = 95;
+
+    /// <summary>Atomically exchanges two existing paths. False when the kernel or filesystem cannot (then use two renames).</summary>
+    public static bool TryExchange(string a, string b)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        try
+        {
+            if (Renameat2(AtFdCwd, a, AtFdCwd, b, RenameExchange) == 0)
+            {
+                return true;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno is EInval or ENoSys or EOpNotSupp)
+        {
+            return false;
+        }
+
+        throw new IOException($"renameat2({a}, {b}, RENAME_EXCHANGE) failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+    }
+
+    /// <summary>rename(2): atomically moves <paramref name="from"/> to <paramref name="to"/>, replacing an empty directory or a file/symlink.</summary>
+    public static void Rename(string from, string to)
+    {
+        if (RenameNative(from, to) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"rename({from}, {to}) failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "renameat2", SetLastError = true)]
+    private static extern int Renameat2(int olddirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string oldpath, int newdirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string newpath, uint flags);
+
+    [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int RenameNative([MarshalAs(UnmanagedType.LPUTF8Str)] string oldpath, [MarshalAs(UnmanagedType.LPUTF8Str)] string newpath);
+}
