@@ -1,4 +1,11 @@
 using AdHocMirror.Contracts;
+using AdHocMirror.Coordinator.Admin;
+using AdHocMirror.Coordinator.Keys;
+using AdHocMirror.Coordinator.Liveness;
+using AdHocMirror.Coordinator.Mirrors;
+using AdHocMirror.Coordinator.Observability;
+using AdHocMirror.Coordinator.Sessions;
+using AdHocMirror.Coordinator.Storage;
 using AdHocMirror.Hosting;
 using AdHocMirror.Wire;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,19 +14,32 @@ using Microsoft.Extensions.Logging;
 
 namespace AdHocMirror.Coordinator.Hosting;
 
-/// <summary>Composes the coordinator: its services, its two gRPC listeners and its housekeeping.</summary>
+/// <summary>Composes the coordinator: its services, its gRPC listeners and its housekeeping.</summary>
 public static class CoordinatorHost
 {
-    public static IHost Build(CoordinatorOptions options, Action<ILoggingBuilder>? logging = null)
+    /// <param name="clock">The clock for expiry, housekeeping and ping scheduling (tests pass a ManualClock).</param>
+    /// <param name="locator">Where mirrors are; matching plugs GeoIP in here.</param>
+    public static IHost Build(CoordinatorOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? clock = null, IMirrorLocator? locator = null)
     {
         if ((options.TlsCert is null) != (options.TlsKey is null))
         {
             throw new SettingsException("--tls-cert and --tls-key go together");
         }
 
+        Check(options);
         var publicEndpoint = Parse("listen", options.Listen, options.TlsCert, options.TlsKey);
         var adminEndpoint = Parse("admin-listen", options.AdminListen, null, null);
+        var metricsEndpoint = IsOff(options.MetricsListen) ? null : Parse("metrics-listen", options.MetricsListen, null, null) with { PlainHttp = true };
         Directory.CreateDirectory(options.DataDir);
+        AdminToken token;
+        try
+        {
+            token = AdminToken.LoadOrCreate(options.DataDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw new SettingsException($"admin token in {options.DataDir}: {e.Message}");
+        }
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -40,20 +60,111 @@ public static class CoordinatorHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(new HealthService(RegistryMethods.Service, SessionsMethods.Service, MatchingMethods.Service));
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(options.Keys);
+        services.AddSingleton(options.Sessions);
+        services.AddSingleton(options.Pings);
+        services.AddSingleton(clock ?? TimeProvider.System);
+        services.AddSingleton(locator ?? new NoMirrorLocator());
+        services.AddSingleton(token);
+        services.AddSingleton<ICoordinatorStore>(_ => new SqliteCoordinatorStore(options.DatabasePath));
+        services.AddSingleton<CoordinatorMetrics>();
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton<MirrorDirectory>();
+        services.AddSingleton<MirrorQuarantine>();
+        services.AddSingleton<Refusals>();
+        services.AddSingleton<RegistrationLimiter>();
+        services.AddSingleton<KeyRegistry>();
+        services.AddSingleton<PingScheduler>();
+        services.AddSingleton<SessionBook>();
+        services.AddSingleton<RegistryService>();
+        services.AddSingleton<SessionsService>();
+        services.AddSingleton<AdminService>();
+        services.AddSingleton(new HealthService(RegistryMethods.Service, SessionsMethods.Service, MatchingMethods.Service));
+        services.AddSingleton<CoordinatorListeners>();
         var grpcOptions = new GrpcServerOptions { MaxReceiveMessageSize = options.MaxMessageSize, MaxSendMessageSize = options.MaxMessageSize };
 
-        builder.Services.AddHostedService(sp => new GrpcServerService(
-            "coordinator",
-            GrpcServer.Create([publicEndpoint], [sp.GetRequiredService<HealthService>().Bind()], grpcOptions, sp.GetRequiredService<ILoggerFactory>()),
-            sp.GetRequiredService<ILogger<GrpcServerService>>()));
-        builder.Services.AddHostedService(sp => new GrpcServerService(
-            "admin",
-            GrpcServer.Create([adminEndpoint], [sp.GetRequiredService<HealthService>().Bind()], grpcOptions, sp.GetRequiredService<ILoggerFactory>()),
-            sp.GetRequiredService<ILogger<GrpcServerService>>()));
+        services.AddHostedService<CoordinatorStartup>();
+        services.AddHostedService(sp =>
+        {
+            var server = new GrpcServerService(
+                "coordinator",
+                GrpcServer.Create(
+                    [publicEndpoint],
+                    [sp.GetRequiredService<HealthService>().Bind(), sp.GetRequiredService<RegistryService>().Bind(), sp.GetRequiredService<SessionsService>().Bind()],
+                    grpcOptions,
+                    sp.GetRequiredService<ILoggerFactory>()),
+                sp.GetRequiredService<ILogger<GrpcServerService>>());
+            sp.GetRequiredService<CoordinatorListeners>().Public = server;
+            return server;
+        });
+        services.AddHostedService(sp =>
+        {
+            var routes = HealthRoutes.Map(sp.GetRequiredService<CoordinatorMetrics>(), sp.GetRequiredService<ICoordinatorStore>());
+            var server = new GrpcServerService(
+                "admin",
+                GrpcServer.Create(
+                    [adminEndpoint],
+                    [sp.GetRequiredService<HealthService>().Bind(), sp.GetRequiredService<AdminService>().Bind()],
+                    grpcOptions,
+                    sp.GetRequiredService<ILoggerFactory>(),
+                    routes),
+                sp.GetRequiredService<ILogger<GrpcServerService>>());
+            sp.GetRequiredService<CoordinatorListeners>().Admin = server;
+            return server;
+        });
+        if (metricsEndpoint is not null)
+        {
+            services.AddHostedService(sp =>
+            {
+                var routes = HealthRoutes.Map(sp.GetRequiredService<CoordinatorMetrics>(), sp.GetRequiredService<ICoordinatorStore>());
+                var server = new GrpcServerService(
+                    "metrics",
+                    GrpcServer.Create([metricsEndpoint], [], grpcOptions, sp.GetRequiredService<ILoggerFactory>(), routes),
+                    sp.GetRequiredService<ILogger<GrpcServerService>>());
+                sp.GetRequiredService<CoordinatorListeners>().Metrics = server;
+                return server;
+            });
+        }
+
+        services.AddHostedService<KeyHousekeeping>();
+        services.AddHostedService(sp => sp.GetRequiredService<PingScheduler>());
         return builder.Build();
+    }
+
+    public static bool IsOff(string? value) => string.IsNullOrWhiteSpace(value) || value.Equals("off", StringComparison.OrdinalIgnoreCase) || value.Equals("none", StringComparison.OrdinalIgnoreCase);
+
+    private static void Check(CoordinatorOptions options)
+    {
+        static void Positive(string name, TimeSpan value)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                throw new SettingsException($"{name} must be positive");
+            }
+        }
+
+        Positive("key lifetime", options.Keys.Lifetime);
+        Positive("key idle limit", options.Keys.IdleLimit);
+        Positive("tombstone cool-off", options.Keys.CoolOff);
+        Positive("housekeeping interval", options.Keys.HousekeepingInterval);
+        Positive("ping interval", options.Pings.Interval);
+        Positive("ping timeout", options.Pings.Timeout);
+        if (options.Keys.RegistrationsPerNetworkPerHour < 1 || options.Keys.MaxMirrorsPerAddress < 1)
+        {
+            throw new SettingsException("registration limits must be at least 1");
+        }
+
+        if (options.Pings.FailuresToOffline < 1 || options.Pings.MaxConcurrency < 1)
+        {
+            throw new SettingsException("ping failures and concurrency must be at least 1");
+        }
+
+        if (options.Pings.Jitter is < 0 or >= 1)
+        {
+            throw new SettingsException("ping jitter must be in [0, 1)");
+        }
     }
 
     private static GrpcListenEndpoint Parse(string setting, string value, string? cert, string? key)

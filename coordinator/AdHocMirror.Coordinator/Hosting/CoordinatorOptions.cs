@@ -1,3 +1,7 @@
+using AdHocMirror.Coordinator.Keys;
+using AdHocMirror.Coordinator.Liveness;
+using AdHocMirror.Coordinator.Sessions;
+
 namespace AdHocMirror.Coordinator.Hosting;
 
 /// <summary>Where and how the coordinator listens; bound from <c>--config</c> and overridden by flags.</summary>
@@ -5,6 +9,8 @@ public sealed class CoordinatorOptions
 {
     public const int DefaultPort = 7470;
     public const int DefaultAdminPort = 7471;
+    public const int DefaultMetricsPort = 7473;
+    public const string DatabaseFileName = "coordinator.db";
 
     /// <summary>Public gRPC listener (Registry, Sessions, Matching).</summary>
     public string Listen { get; set; } = $"0.0.0.0:{DefaultPort}";
@@ -12,8 +18,14 @@ public sealed class CoordinatorOptions
     /// <summary>Admin gRPC listener, plus /metrics and /healthz; loopback only unless told otherwise.</summary>
     public string AdminListen { get; set; } = $"127.0.0.1:{DefaultAdminPort}";
 
+    /// <summary>Plain HTTP/1.1 listener for /metrics and /healthz (scrapers without h2c); "off" disables it.</summary>
+    public string MetricsListen { get; set; } = $"127.0.0.1:{DefaultMetricsPort}";
+
     /// <summary>Holds the SQLite database and the admin token.</summary>
     public string DataDir { get; set; } = "/var/lib/ahm-coordinator";
+
+    /// <summary>The SQLite database; default <c>DATA_DIR/coordinator.db</c>.</summary>
+    public string? Database { get; set; }
 
     /// <summary>MaxMind City database; optional.</summary>
     public string? GeoIp { get; set; }
@@ -23,4 +35,12 @@ public sealed class CoordinatorOptions
     public string? TlsKey { get; set; }
 
     public int MaxMessageSize { get; set; } = Wire.GrpcServerOptions.DefaultMaxMessageSize;
+
+    public KeyOptions Keys { get; set; } = new();
+
+    public SessionOptions Sessions { get; set; } = new();
+
+    public PingOptions Pings { get; set; } = new();
+
+    public string DatabasePath => Database ?? Path.Combine(DataDir, DatabaseFileName);
 }

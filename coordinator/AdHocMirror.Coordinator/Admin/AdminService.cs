@@ -1,0 +1,298 @@
+using AdHocMirror.Contracts;
+using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Keys;
+using AdHocMirror.Coordinator.Mirrors;
+using AdHocMirror.Coordinator.Observability;
+using AdHocMirror.Coordinator.Storage;
+using AdHocMirror.Wire;
+using Google.Protobuf.WellKnownTypes;
+
+namespace AdHocMirror.Coordinator.Admin;
+
+/// <summary>The Admin gRPC service, on the admin listener only; every call carries the admin token.</summary>
+public sealed class AdminService(
+    AdminToken token,
+    KeyRegistry keys,
+    MirrorDirectory directory,
+    MirrorQuarantine quarantine,
+    ICoordinatorStore store,
+    AuditTrail audit,
+    CoordinatorMetrics metrics)
+{
+    public const int MaxReasonLength = 500;
+
+    public ServiceBinding Bind() => new ServiceBinding(AdminMethods.Service)
+        .Unary(AdminMethods.ListMirrors, Authorized<ListMirrorsRequest, ListMirrorsReply>(ListMirrorsAsync))
+        .Unary(AdminMethods.ListKeys, Authorized<ListKeysRequest, ListKeysReply>(ListKeysAsync))
+        .Unary(AdminMethods.RevokeKey, Authorized<RevokeKeyRequest, AdminActionReply>(RevokeKeyAsync))
+        .Unary(AdminMethods.BlacklistKey, Authorized<BlacklistKeyRequest, AdminActionReply>(BlacklistKeyAsync))
+        .Unary(AdminMethods.UnblacklistKey, Authorized<UnblacklistKeyRequest, AdminActionReply>(UnblacklistKeyAsync))
+        .Unary(AdminMethods.BlacklistNetwork, Authorized<BlacklistNetworkRequest, AdminActionReply>(BlacklistNetworkAsync))
+        .Unary(AdminMethods.UnblacklistNetwork, Authorized<UnblacklistNetworkRequest, AdminActionReply>(UnblacklistNetworkAsync))
+        .Unary(AdminMethods.ListBlacklist, Authorized<ListBlacklistRequest, ListBlacklistReply>(ListBlacklistAsync))
+        .Unary(AdminMethods.ListQuarantine, Authorized<ListQuarantineRequest, ListQuarantineReply>(ListQuarantineAsync))
+        .Unary(AdminMethods.ReleaseQuarantine, Authorized<ReleaseQuarantineRequest, AdminActionReply>(ReleaseQuarantineAsync))
+        .Unary(AdminMethods.GetStats, Authorized<GetStatsRequest, GetStatsReply>(GetStatsAsync))
+        .Unary(AdminMethods.ListAudit, Authorized<ListAuditRequest, ListAuditReply>(ListAuditAsync))
+        .ServerStreaming(AdminMethods.WatchAudit, (request, writer, context) =>
+        {
+            Authorize(context);
+            return WatchAuditAsync(request, writer, context);
+        });
+
+    public Task<ListMirrorsReply> ListMirrorsAsync(ListMirrorsRequest request, CallContext context)
+    {
+        var states = request.States.ToHashSet();
+        var reply = new ListMirrorsReply();
+        foreach (var mirror in directory.List().Where(m => states.Count == 0 || states.Contains(m.State)).OrderBy(m => m.State).ThenBy(m => m.KeyId, StringComparer.Ordinal))
+        {
+            var info = new MirrorInfo
+            {
+                KeyId = mirror.KeyId,
+                State = mirror.State,
+                Endpoints = mirror.Endpoints.Clone(),
+                Place = mirror.Place,
+                Limits = mirror.Limits.Clone(),
+                ActiveConnections = mirror.ActiveConnections,
+                FailedPings = (uint)mirror.FailedPings,
+                LastPingMs = mirror.LastPingMs,
+                LoggedInAt = Timestamp.FromDateTimeOffset(mirror.LoggedInAt),
+            };
+            info.Versions.AddRange(mirror.Versions.Select(v => v.Clone()));
+            if (mirror.Location is { } location)
+            {
+                info.Location = location.Clone();
+            }
+
+            if (mirror.LastPing is { } lastPing)
+            {
+                info.LastPing = Timestamp.FromDateTimeOffset(lastPing);
+            }
+
+            reply.Mirrors.Add(info);
+        }
+
+        return Task.FromResult(reply);
+    }
+
+    public Task<ListKeysReply> ListKeysAsync(ListKeysRequest request, CallContext context)
+    {
+        var reply = new ListKeysReply();
+        reply.Keys.AddRange(keys.ListKeys(request.IncludeTombstones));
+        return Task.FromResult(reply);
+    }
+
+    public async Task<AdminActionReply> RevokeKeyAsync(RevokeKeyRequest request, CallContext context)
+    {
+        var keyId = KeyId(request.KeyId);
+        var id = await keys.RevokeAsync(keyId, Reason(request.Reason, "revoked by staff"), context.CancellationToken);
+        return new AdminActionReply { AuditId = (ulong)id, Summary = $"key {keyId} revoked; its mirror left matching" };
+    }
+
+    public async Task<AdminActionReply> BlacklistKeyAsync(BlacklistKeyRequest request, CallContext context)
+    {
+        var keyId = KeyId(request.KeyId);
+        var duration = Duration(request.Duration);
+        var id = await keys.BlacklistKeyAsync(keyId, Reason(request.Reason, null), duration, context.CancellationToken);
+        return new AdminActionReply { AuditId = (ulong)id, Summary = $"key {keyId} blacklisted {For(duration)}" };
+    }
+
+    public async Task<AdminActionReply> UnblacklistKeyAsync(UnblacklistKeyRequest request, CallContext context)
+    {
+        var keyId = KeyId(request.KeyId);
+        var id = await keys.UnblacklistKeyAsync(keyId, Reason(request.Reason, "lifted by staff"), context.CancellationToken);
+        return new AdminActionReply { AuditId = (ulong)id, Summary = $"key {keyId} no longer blacklisted" };
+    }
+
+    public async Task<AdminActionReply> BlacklistNetworkAsync(BlacklistNetworkRequest request, CallContext context)
+    {
+        var network = Network(request.Prefix);
+        var duration = Duration(request.Duration);
+        var id = await keys.BlacklistNetworkAsync(network, Reason(request.Reason, null), duration, context.CancellationToken);
+        return new AdminActionReply { AuditId = (ulong)id, Summary = $"network {network} blacklisted {For(duration)}" };
+    }
+
+    public async Task<AdminActionReply> UnblacklistNetworkAsync(UnblacklistNetworkRequest request, CallContext context)
+    {
+        var network = Network(request.Prefix);
+        var id = await keys.UnblacklistNetworkAsync(network, Reason(request.Reason, "lifted by staff"), context.CancellationToken);
+        return new AdminActionReply { AuditId = (ulong)id, Summary = $"network {network} no longer blacklisted" };
+    }
+
+    public Task<ListBlacklistReply> ListBlacklistAsync(ListBlacklistRequest request, CallContext context)
+    {
+        var reply = new ListBlacklistReply();
+        foreach (var entry in keys.ListBlacklist())
+        {
+            var item = new BlacklistEntry { Reason = entry.Reason, Since = Timestamp.FromDateTimeOffset(entry.Since) };
+            if (entry.Kind == BlacklistKind.Key)
+            {
+                item.KeyId = entry.Subject;
+            }
+            else
+            {
+                item.Prefix = entry.Subject;
+            }
+
+            if (entry.Until is { } until)
+            {
+                item.Until = Timestamp.FromDateTimeOffset(until);
+            }
+
+            reply.Entries.Add(item);
+        }
+
+        return Task.FromResult(reply);
+    }
+
+    public Task<ListQuarantineReply> ListQuarantineAsync(ListQuarantineRequest request, CallContext context)
+    {
+        var reply = new ListQuarantineReply();
+        reply.Entries.AddRange(quarantine.List().Select(q => new QuarantineEntry
+        {
+            KeyId = q.KeyId,
+            Reason = q.Reason,
+            Since = Timestamp.FromDateTimeOffset(q.Since),
+            ReportingClients = (uint)q.ReportingClients,
+        }));
+        return Task.FromResult(reply);
+    }
+
+    public async Task<AdminActionReply> ReleaseQuarantineAsync(ReleaseQuarantineRequest request, CallContext context)
+    {
+        var keyId = KeyId(request.KeyId);
+        var id = await quarantine.ReleaseAsync(keyId, Reason(request.Reason, "released by staff"), AuditRecord.Admin, context.CancellationToken);
+        return new AdminActionReply { AuditId = (ulong)id, Summary = $"mirror {keyId} released from quarantine" };
+    }
+
+    public Task<GetStatsReply> GetStatsAsync(GetStatsRequest request, CallContext context)
+    {
+        var reply = new GetStatsReply { StartedAt = Timestamp.FromDateTimeOffset(metrics.StartedAt) };
+        foreach (var (name, value) in metrics.Flatten())
+        {
+            reply.Values[name] = value;
+        }
+
+        return Task.FromResult(reply);
+    }
+
+    public async Task<ListAuditReply> ListAuditAsync(ListAuditRequest request, CallContext context)
+    {
+        var limit = request.Limit == 0 ? 100 : (int)Math.Min(request.Limit, 10_000);
+        var reply = new ListAuditReply();
+        reply.Entries.AddRange((await store.ListAuditAsync(limit, (long)Math.Min(request.BeforeId, long.MaxValue), context.CancellationToken)).Select(ToEntry));
+        return reply;
+    }
+
+    public async Task WatchAuditAsync(WatchAuditRequest request, IServerStreamWriter<AuditEntry> writer, CallContext context)
+    {
+        using var subscription = audit.Watch();
+        long last = 0;
+        if (request.Tail > 0)
+        {
+            var tail = await store.ListAuditAsync((int)Math.Min(request.Tail, 10_000), 0, context.CancellationToken);
+            foreach (var entry in tail.Reverse())
+            {
+                await writer.WriteAsync(ToEntry(entry), context.CancellationToken);
+                last = entry.Id;
+            }
+        }
+
+        try
+        {
+            await foreach (var entry in subscription.Reader.ReadAllAsync(context.CancellationToken))
+            {
+                if (entry.Id > last)
+                {
+                    await writer.WriteAsync(ToEntry(entry), context.CancellationToken);
+                    last = entry.Id;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The watcher left.
+        }
+    }
+
+    private Func<TRequest, CallContext, Task<TReply>> Authorized<TRequest, TReply>(Func<TRequest, CallContext, Task<TReply>> handler) =>
+        (request, context) =>
+        {
+            Authorize(context);
+            return handler(request, context);
+        };
+
+    private void Authorize(CallContext context)
+    {
+        if (!token.Matches(context.BearerToken))
+        {
+            throw new RpcException(StatusCode.Unauthenticated, context.BearerToken is null
+                ? "no admin token presented: send 'authorization: Bearer <token>'"
+                : "wrong admin token");
+        }
+    }
+
+    private static AuditEntry ToEntry(AuditRecord record) => new()
+    {
+        Id = (ulong)record.Id,
+        At = Timestamp.FromDateTimeOffset(record.At),
+        Actor = record.Actor,
+        Action = record.Action,
+        Subject = record.Subject,
+        Reason = record.Reason,
+    };
+
+    private static string KeyId(string keyId)
+    {
+        var trimmed = keyId.Trim().ToLowerInvariant();
+        if (!KeyMaterial.IsWellFormed(trimmed, KeyMaterial.IdLength))
+        {
+            throw new RpcException(StatusCode.InvalidArgument, $"'{keyId}' is not a key id (32 hex characters)");
+        }
+
+        return trimmed;
+    }
+
+    private static System.Net.IPNetwork Network(string prefix)
+    {
+        if (!SourceNetwork.TryParseCidr(prefix.Trim(), out var network, out var error))
+        {
+            throw new RpcException(StatusCode.InvalidArgument, error);
+        }
+
+        return network;
+    }
+
+    private static string Reason(string reason, string? fallback)
+    {
+        if (reason.Length > MaxReasonLength)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, $"reason is longer than {MaxReasonLength} characters");
+        }
+
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            return fallback ?? throw new RpcException(StatusCode.InvalidArgument, "a reason is required");
+        }
+
+        return reason.Trim();
+    }
+
+    private static TimeSpan? Duration(Google.Protobuf.WellKnownTypes.Duration? duration)
+    {
+        if (duration is null)
+        {
+            return null;
+        }
+
+        var span = duration.ToTimeSpan();
+        if (span < TimeSpan.Zero)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, "duration must not be negative");
+        }
+
+        return span == TimeSpan.Zero ? null : span;
+    }
+
+    private static string For(TimeSpan? duration) => duration is { } d ? $"for {d.TotalDays:0.##} days" : "until lifted";
+}

@@ -1,0 +1,67 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace AdHocMirror.Coordinator.Admin;
+
+/// <summary>The admin token: a file in the data directory, created mode 0600 on first start.</summary>
+public sealed class AdminToken
+{
+    public const string FileName = "admin.token";
+    private readonly byte[] _hash;
+
+    private AdminToken(string path, string token, bool created)
+    {
+        Path = path;
+        Created = created;
+        _hash = SHA256.HashData(Encoding.UTF8.GetBytes(token));
+    }
+
+    public string Path { get; }
+
+    /// <summary>True when this start created the file (its path is then logged once).</summary>
+    public bool Created { get; }
+
+    public static AdminToken LoadOrCreate(string dataDir)
+    {
+        var path = System.IO.Path.Combine(dataDir, FileName);
+        var created = false;
+        if (!File.Exists(path))
+        {
+            var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+            try
+            {
+                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                using (var stream = new FileStream(path, options))
+                using (var writer = new StreamWriter(stream))
+                {
+                    writer.Write(token + "\n");
+                    writer.Flush();
+                    stream.Flush(flushToDisk: true);
+                }
+
+                created = true;
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another start won the race; use its token.
+            }
+        }
+
+        var text = File.ReadAllText(path).Trim();
+        if (text.Length < 16)
+        {
+            throw new InvalidDataException($"{path}: the admin token is missing or shorter than 16 characters");
+        }
+
+        return new AdminToken(path, text, created);
+    }
+
+    /// <summary>Compares hashes in constant time, so neither length nor content leaks through timing.</summary>
+    public bool Matches(string? presented) =>
+        presented is not null && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), _hash);
+}

@@ -1,0 +1,263 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using AdHocMirror.Contracts;
+using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Keys;
+using AdHocMirror.Coordinator.Mirrors;
+using AdHocMirror.Coordinator.Observability;
+using AdHocMirror.Coordinator.Sessions;
+using AdHocMirror.Wire;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AdHocMirror.Coordinator.Liveness;
+
+/// <summary>
+/// Pings every session's advertised address with a fresh nonce and applies the answer to the directory.
+/// Each session has one planned due time, jittered around the interval, so 10,000 sessions spread over
+/// the interval instead of bursting; a semaphore bounds the pings in flight. Timers go through the
+/// injected <see cref="TimeProvider"/>; the ping itself is real network time with its own timeout.
+/// </summary>
+public sealed partial class PingScheduler(
+    MirrorDirectory directory,
+    KeyRegistry keys,
+    PingOptions options,
+    CoordinatorMetrics metrics,
+    TimeProvider clock,
+    ILogger<PingScheduler> logger) : BackgroundService
+{
+    private static readonly TimeSpan ChannelIdleLimit = TimeSpan.FromMinutes(10);
+    private readonly Lock _gate = new();
+    private readonly PriorityQueue<(string KeyId, string SessionId, DateTimeOffset Due), DateTimeOffset> _queue = new();
+    private readonly Dictionary<string, (string SessionId, DateTimeOffset Due)> _planned = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (GrpcChannel Channel, DateTimeOffset LastUsed)> _channels = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _slots = new(options.MaxConcurrency, options.MaxConcurrency);
+    private readonly SemaphoreSlim _wake = new(0);
+    private DateTimeOffset _lastSweep;
+
+    /// <summary>Pings a session as soon as possible (after login, after release from quarantine).</summary>
+    public void PingSoon(string keyId, string sessionId)
+    {
+        Plan(keyId, sessionId, clock.GetUtcNow());
+        _wake.Release();
+    }
+
+    /// <summary>Plans the first ping of a restored session somewhere in the next interval, so a restart does not burst.</summary>
+    public void PingWithin(string keyId, string sessionId, TimeSpan spread) =>
+        Plan(keyId, sessionId, clock.GetUtcNow() + spread * Random.Shared.NextDouble());
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _lastSweep = clock.GetUtcNow();
+        var inFlight = new List<Task>();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await StartDuePingsAsync(inFlight, stoppingToken);
+                SweepChannels();
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                await Task.WhenAny(Task.Delay(options.Tick, clock, wait.Token), _wake.WaitAsync(wait.Token));
+                wait.Cancel();
+                inFlight.RemoveAll(t => t.IsCompleted);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                LogSchedulerFailed(logger, e);
+            }
+        }
+
+        await Task.WhenAll(inFlight).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    public override void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var (channel, _) in _channels.Values)
+            {
+                channel.Dispose();
+            }
+
+            _channels.Clear();
+        }
+
+        base.Dispose();
+    }
+
+    private void Plan(string keyId, string sessionId, DateTimeOffset due)
+    {
+        lock (_gate)
+        {
+            // One planned ping per key: a newer plan for the same session only moves it earlier.
+            if (_planned.TryGetValue(keyId, out var existing) && existing.SessionId == sessionId && existing.Due <= due)
+            {
+                return;
+            }
+
+            _planned[keyId] = (sessionId, due);
+            _queue.Enqueue((keyId, sessionId, due), due);
+        }
+    }
+
+    private async Task StartDuePingsAsync(List<Task> inFlight, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        while (true)
+        {
+            (string KeyId, string SessionId, DateTimeOffset Due) item;
+            lock (_gate)
+            {
+                if (!_queue.TryPeek(out item, out var due) || due > now)
+                {
+                    return;
+                }
+
+                _queue.Dequeue();
+                if (!_planned.TryGetValue(item.KeyId, out var plan) || plan.SessionId != item.SessionId || plan.Due != item.Due)
+                {
+                    continue; // superseded by a newer plan
+                }
+
+                _planned.Remove(item.KeyId);
+            }
+
+            if (directory.Find(item.KeyId) is not { } mirror || mirror.SessionId != item.SessionId || directory.SecretOf(item.KeyId, item.SessionId) is not { } secret)
+            {
+                continue; // logged out, superseded or revoked meanwhile
+            }
+
+            await _slots.WaitAsync(cancellationToken);
+            inFlight.Add(Task.Run(
+                async () =>
+                {
+                    try
+                    {
+                        await PingAsync(mirror, secret, cancellationToken);
+                    }
+                    finally
+                    {
+                        _slots.Release();
+                    }
+                },
+                CancellationToken.None));
+        }
+    }
+
+    private async Task PingAsync(MirrorView mirror, byte[] secret, CancellationToken cancellationToken)
+    {
+        var nonce = RandomNumberGenerator.GetBytes(32);
+        var started = Stopwatch.GetTimestamp();
+        PingReply? good = null;
+        string result;
+        try
+        {
+            var client = new MirrorPingClient(ChannelFor(mirror.Endpoints.PingAddress));
+            var reply = await client.PingAsync(
+                new PingRequest { Nonce = Google.Protobuf.ByteString.CopyFrom(nonce), SessionId = mirror.SessionId },
+                new CallOptions(Deadline: DateTimeOffset.UtcNow + options.Timeout, CancellationToken: cancellationToken));
+            if (!PingProof.Verify(secret, nonce, mirror.SessionId, reply.Proof.Span))
+            {
+                result = "forged";
+                LogForged(logger, mirror.KeyId);
+            }
+            else
+            {
+                LoginValidation.CheckVersions(reply.Versions);
+                good = reply;
+                result = "ok";
+            }
+        }
+        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            result = "failed";
+            LogPingFailed(logger, mirror.KeyId, e.Code, e.Detail);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            result = "failed";
+            LogPingFailed(logger, mirror.KeyId, StatusCode.Unknown, e.Message);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        metrics.Pings.Inc(result);
+        if (good is not null)
+        {
+            metrics.PingLatency.Observe(elapsed.TotalSeconds);
+        }
+
+        var state = directory.RecordPing(mirror.KeyId, mirror.SessionId, new PingOutcome(clock.GetUtcNow(), elapsed.TotalMilliseconds, good), options.FailuresToOffline);
+        if (state is null)
+        {
+            return;
+        }
+
+        if (good is not null)
+        {
+            keys.MarkUsed(mirror.KeyId);
+        }
+
+        if (state != mirror.State)
+        {
+            LogStateChanged(logger, mirror.KeyId, mirror.State, state.Value);
+        }
+
+        Plan(mirror.KeyId, mirror.SessionId, clock.GetUtcNow() + Jittered());
+    }
+
+    private TimeSpan Jittered() => options.Interval * (1 + (options.Jitter * ((Random.Shared.NextDouble() * 2) - 1)));
+
+    private GrpcChannel ChannelFor(string address)
+    {
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            if (!_channels.TryGetValue(address, out var entry))
+            {
+                entry = (GrpcChannel.ForAddress(address, new GrpcChannelOptions { ConnectTimeout = options.Timeout, MaxReceiveMessageSize = 64 * 1024 }), now);
+            }
+
+            _channels[address] = (entry.Channel, now);
+            return entry.Channel;
+        }
+    }
+
+    private void SweepChannels()
+    {
+        var now = clock.GetUtcNow();
+        if (now - _lastSweep < ChannelIdleLimit)
+        {
+            return;
+        }
+
+        _lastSweep = now;
+        var idleLimit = ChannelIdleLimit > options.Interval * 3 ? ChannelIdleLimit : options.Interval * 3;
+        lock (_gate)
+        {
+            foreach (var (address, entry) in _channels.ToList())
+            {
+                if (now - entry.LastUsed > idleLimit)
+                {
+                    _channels.Remove(address);
+                    entry.Channel.Dispose();
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mirror {KeyId}: {From} -> {To}")]
+    private static partial void LogStateChanged(ILogger logger, string keyId, MirrorState from, MirrorState to);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mirror {KeyId} answered a ping with a wrong proof")]
+    private static partial void LogForged(ILogger logger, string keyId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ping of mirror {KeyId} failed: {Code} {Detail}")]
+    private static partial void LogPingFailed(ILogger logger, string keyId, StatusCode code, string detail);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ping scheduler pass failed")]
+    private static partial void LogSchedulerFailed(ILogger logger, Exception e);
+}

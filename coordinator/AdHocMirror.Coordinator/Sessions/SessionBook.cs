@@ -1,0 +1,124 @@
+using System.Net;
+using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Keys;
+using AdHocMirror.Coordinator.Liveness;
+using AdHocMirror.Coordinator.Mirrors;
+using AdHocMirror.Coordinator.Observability;
+using AdHocMirror.Coordinator.Storage;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Logging;
+
+namespace AdHocMirror.Coordinator.Sessions;
+
+/// <summary>
+/// Opens, supersedes and ends the one session of each key. A session is committed to the store before
+/// the login is answered, so a restarted coordinator resumes pinging the mirrors it knew.
+/// </summary>
+public sealed partial class SessionBook(
+    ICoordinatorStore store,
+    MirrorDirectory directory,
+    MirrorQuarantine quarantine,
+    KeyRegistry keys,
+    PingScheduler pings,
+    IMirrorLocator locator,
+    SessionOptions options,
+    KeyOptions keyOptions,
+    PingOptions pingOptions,
+    Refusals refusals,
+    CoordinatorMetrics metrics,
+    TimeProvider clock,
+    ILogger<SessionBook> logger)
+{
+    public async Task<LoginReply> LoginAsync(MirrorKey key, LoginRequest request, IPAddress? peer, CancellationToken cancellationToken)
+    {
+        LoginValidation.Check(request, peer, options.PingAddressPolicy);
+        if (peer is not null && directory.CountFrom(peer, key.KeyId) >= keyOptions.MaxMirrorsPerAddress)
+        {
+            throw refusals.RateLimited($"too many live mirrors from one address (limit {keyOptions.MaxMirrorsPerAddress})");
+        }
+
+        var sessionId = KeyMaterial.NewId();
+        var secret = KeyMaterial.NewSecret();
+        var location = peer is null ? null : locator.Locate(peer);
+        var now = clock.GetUtcNow();
+        await store.SaveSessionAsync(
+            new SessionRecord(key.KeyId, sessionId, secret, request.ToByteArray(), now, location?.Point.Latitude, location?.Point.Longitude, location?.Place ?? string.Empty),
+            cancellationToken);
+        directory.Open(new OpenSession(
+            key.KeyId, sessionId, Convert.FromHexString(secret), request.Endpoints, request.Versions, request.Limits, peer, location, now, quarantine.IsQuarantined(key.KeyId)));
+        pings.PingSoon(key.KeyId, sessionId);
+        metrics.Logins.Inc();
+        LogLogin(logger, key.KeyId, SourceNetwork.Describe(peer));
+        var reply = new LoginReply
+        {
+            SessionId = sessionId,
+            SessionSecret = secret,
+            PingInterval = Duration.FromTimeSpan(pingOptions.Interval),
+            KeyExpiresAt = Timestamp.FromDateTimeOffset(key.ExpiresAt),
+        };
+        if (location is not null)
+        {
+            reply.Location = location.Point.Clone();
+        }
+
+        return reply;
+    }
+
+    public void ReportVersion(MirrorKey key, string sessionId, ReportVersionRequest request)
+    {
+        var mirror = directory.Find(key.KeyId);
+        if (mirror is null || mirror.SessionId != sessionId)
+        {
+            throw refusals.SessionSuperseded();
+        }
+
+        LoginValidation.CheckVersions(request.Versions, mirror.Endpoints);
+        if (!directory.ReportVersions(key.KeyId, sessionId, request.Versions))
+        {
+            throw refusals.SessionSuperseded();
+        }
+    }
+
+    public async Task LogoutAsync(MirrorKey key, string sessionId, CancellationToken cancellationToken)
+    {
+        if (!directory.Remove(key.KeyId, sessionId))
+        {
+            throw refusals.SessionSuperseded();
+        }
+
+        await store.DeleteSessionAsync(key.KeyId, sessionId, cancellationToken);
+        metrics.Logouts.Inc();
+        LogLogout(logger, key.KeyId);
+    }
+
+    /// <summary>Reopens the sessions of live keys after a restart, their first pings spread over one interval.</summary>
+    public async Task RestoreAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var session in await store.LoadSessionsAsync(cancellationToken))
+        {
+            var key = keys.Find(session.KeyId);
+            if (key is null || key.Status != KeyStatus.Live || key.ExpiresAt <= now)
+            {
+                await store.DeleteSessionAsync(session.KeyId, null, cancellationToken);
+                continue;
+            }
+
+            var login = LoginRequest.Parser.ParseFrom(session.Login);
+            var location = session.Latitude is { } lat && session.Longitude is { } lon
+                ? new MirrorLocation(new GeoPoint { Latitude = lat, Longitude = lon }, session.Place)
+                : null;
+            directory.Open(new OpenSession(
+                session.KeyId, session.SessionId, Convert.FromHexString(session.SessionSecret), login.Endpoints, login.Versions, login.Limits,
+                null, location, session.LoggedInAt, quarantine.IsQuarantined(session.KeyId)));
+            pings.PingWithin(session.KeyId, session.SessionId, pingOptions.Interval);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mirror {KeyId} logged in from {Network}")]
+    private static partial void LogLogin(ILogger logger, string keyId, string network);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mirror {KeyId} logged out")]
+    private static partial void LogLogout(ILogger logger, string keyId);
+}
