@@ -16,8 +16,10 @@ namespace AdHocMirror.Wire;
 public sealed class GrpcChannel : IDisposable
 {
     private static readonly MediaTypeHeaderValue GrpcContentType = new("application/grpc");
+    private static readonly Metadata EmptyMetadata = new();
     private readonly HttpClient _client;
     private readonly GrpcChannelOptions _options;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Uri> _methodUris = new(StringComparer.Ordinal);
 
     private GrpcChannel(Uri address, HttpMessageHandler handler, GrpcChannelOptions options)
     {
@@ -30,6 +32,10 @@ public sealed class GrpcChannel : IDisposable
             DefaultRequestVersion = HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
+        // The same on every call: set once rather than parsed into each request.
+        _client.DefaultRequestHeaders.TE.ParseAdd("trailers");
+        _client.DefaultRequestHeaders.TryAddWithoutValidation("user-agent", options.UserAgent);
+        _client.DefaultRequestHeaders.TryAddWithoutValidation(MessageEncoding.AcceptHeader, MessageEncoding.Accepted);
     }
 
     public Uri Address { get; }
@@ -75,9 +81,15 @@ public sealed class GrpcChannel : IDisposable
     public async Task<TResponse> UnaryAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
         where TRequest : class, IMessage<TRequest>, new()
         where TResponse : class, IMessage<TResponse>, new() =>
-        (await UnaryCallAsync(method, request, options).ConfigureAwait(false)).Message;
+        (await UnaryCoreAsync(method, request, options, withMetadata: false).ConfigureAwait(false)).Message;
 
-    public async Task<GrpcResponse<TResponse>> UnaryCallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
+    /// <summary>A unary call that also returns the response headers and trailers.</summary>
+    public Task<GrpcResponse<TResponse>> UnaryCallAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
+        where TRequest : class, IMessage<TRequest>, new()
+        where TResponse : class, IMessage<TResponse>, new() =>
+        UnaryCoreAsync(method, request, options, withMetadata: true);
+
+    private async Task<GrpcResponse<TResponse>> UnaryCoreAsync<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options, bool withMetadata)
         where TRequest : class, IMessage<TRequest>, new()
         where TResponse : class, IMessage<TResponse>, new()
     {
@@ -94,8 +106,8 @@ public sealed class GrpcChannel : IDisposable
             throw new RpcException(StatusCode.Internal, "The server sent more than one message for a unary call.");
         }
 
-        var trailers = await call.ReadStatusAsync().ConfigureAwait(false);
-        return new GrpcResponse<TResponse>(message, call.Headers, trailers);
+        var trailers = await call.ReadStatusAsync(withMetadata).ConfigureAwait(false);
+        return new GrpcResponse<TResponse>(message, withMetadata ? call.ReadHeaders() : EmptyMetadata, trailers);
     }
 
     public async IAsyncEnumerable<TResponse> ServerStreamingAsync<TRequest, TResponse>(
@@ -127,15 +139,13 @@ public sealed class GrpcChannel : IDisposable
             }
         }
 
-        var message = new HttpRequestMessage(HttpMethod.Post, new Uri(Address, method.Path))
+        var uri = _methodUris.GetOrAdd(method.Path, static (path, address) => new Uri(address, path), Address);
+        var message = new HttpRequestMessage(HttpMethod.Post, uri)
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         var headers = message.Headers;
-        headers.TE.ParseAdd("trailers");
-        headers.TryAddWithoutValidation("user-agent", _options.UserAgent);
-        headers.TryAddWithoutValidation(MessageEncoding.AcceptHeader, MessageEncoding.Accepted);
         if (timeout is { } t)
         {
             headers.TryAddWithoutValidation(GrpcTimeout.Header, GrpcTimeout.Format(t));
@@ -202,10 +212,12 @@ public sealed class GrpcChannel : IDisposable
     {
         private readonly HttpRequestMessage _request;
         private readonly CancellationToken _callerToken;
-        private readonly CancellationTokenSource _cancellation;
+        // Only where there is something to cancel: a deadline or a caller's token.
+        private readonly CancellationTokenSource? _cancellation;
         private readonly int _maxReceiveSize;
+        private readonly byte[] _frameHeader = new byte[MessageFraming.HeaderSize];
         private HttpResponseMessage? _response;
-        private PipeReader? _body;
+        private Stream? _body;
         private string? _encoding;
         private bool _trailersOnly;
 
@@ -214,20 +226,30 @@ public sealed class GrpcChannel : IDisposable
             _request = request;
             _callerToken = callerToken;
             _maxReceiveSize = maxReceiveSize;
-            _cancellation = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
+            if (callerToken.CanBeCanceled)
+            {
+                _cancellation = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
+            }
+            else if (timeout is not null)
+            {
+                _cancellation = new CancellationTokenSource();
+            }
+
             if (timeout is { } t)
             {
-                _cancellation.CancelAfter(t > TimeSpan.FromDays(30) ? TimeSpan.FromDays(30) : t);
+                _cancellation!.CancelAfter(t > TimeSpan.FromDays(30) ? TimeSpan.FromDays(30) : t);
             }
         }
 
-        public Metadata Headers { get; } = new();
+        private CancellationToken Token => _cancellation?.Token ?? CancellationToken.None;
+
+        public Metadata ReadHeaders() => ToMetadata(_response!.Headers);
 
         public async Task SendAsync(HttpClient client)
         {
             try
             {
-                _response = await client.SendAsync(_request, HttpCompletionOption.ResponseHeadersRead, _cancellation.Token).ConfigureAwait(false);
+                _response = await client.SendAsync(_request, HttpCompletionOption.ResponseHeadersRead, Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -241,17 +263,6 @@ public sealed class GrpcChannel : IDisposable
                     ? StatusMessage.Decode(m)
                     : $"Bad gRPC response: HTTP status {(int)_response.StatusCode}";
                 throw new RpcException(code, detail);
-            }
-
-            foreach (var (name, values) in _response.Headers)
-            {
-                if (!Metadata.IsReservedHeader(name))
-                {
-                    foreach (var value in values)
-                    {
-                        Headers.AddFromWire(name, value);
-                    }
-                }
             }
 
             if (ReadHeader(_response.Headers, "grpc-status") is not null)
@@ -283,14 +294,8 @@ public sealed class GrpcChannel : IDisposable
 
             try
             {
-                _body ??= PipeReader.Create(await _response!.Content.ReadAsStreamAsync(_cancellation.Token).ConfigureAwait(false));
-                return await MessageFraming.ReadAsync(_body, parser, _encoding, _maxReceiveSize, _cancellation.Token).ConfigureAwait(false);
-            }
-            catch (RpcException e) when (e.Code is StatusCode.ResourceExhausted or StatusCode.Internal)
-            {
-                // Our own refusal of what the server sent: stop the stream rather than drain it.
-                _cancellation.Cancel();
-                throw;
+                _body ??= await _response!.Content.ReadAsStreamAsync(Token).ConfigureAwait(false);
+                return await MessageFraming.ReadAsync(_body, _frameHeader, parser, _encoding, _maxReceiveSize, Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not RpcException)
             {
@@ -299,7 +304,7 @@ public sealed class GrpcChannel : IDisposable
         }
 
         /// <summary>Reads the status; returns the trailers when OK, throws <see cref="RpcException"/> otherwise.</summary>
-        public async Task<Metadata> ReadStatusAsync()
+        public async Task<Metadata> ReadStatusAsync(bool withMetadata = false)
         {
             var response = _response!;
             HttpHeaders source;
@@ -312,12 +317,13 @@ public sealed class GrpcChannel : IDisposable
                 try
                 {
                     // Trailers arrive once the body has been read to its end.
-                    if (_body is not null)
+                    _body ??= await response.Content.ReadAsStreamAsync(Token).ConfigureAwait(false);
+                    if (await _body.ReadAsync(_frameHeader.AsMemory(0, 1), Token).ConfigureAwait(false) != 0)
                     {
-                        await _body.CompleteAsync().ConfigureAwait(false);
+                        throw new RpcException(StatusCode.Internal, "Unexpected data after the last message");
                     }
                 }
-                catch (Exception e)
+                catch (Exception e) when (e is not RpcException)
                 {
                     throw Translate(e);
                 }
@@ -325,19 +331,9 @@ public sealed class GrpcChannel : IDisposable
                 source = response.TrailingHeaders;
             }
 
-            var trailers = new Metadata();
-            foreach (var (name, values) in source)
-            {
-                if (!Metadata.IsReservedHeader(name))
-                {
-                    foreach (var value in values)
-                    {
-                        trailers.AddFromWire(name, value);
-                    }
-                }
-            }
-
             var statusText = ReadHeader(source, "grpc-status");
+            // Metadata is built only when someone will look at it: enumerating headers costs.
+            var trailers = withMetadata || statusText != "0" ? ToMetadata(source) : EmptyMetadata;
             if (statusText is null)
             {
                 throw new RpcException(StatusCode.Internal, "The server ended the call without a grpc-status.", trailers);
@@ -364,7 +360,7 @@ public sealed class GrpcChannel : IDisposable
                 return rpc;
             }
 
-            if (_cancellation.IsCancellationRequested)
+            if (_cancellation?.IsCancellationRequested == true)
             {
                 return _callerToken.IsCancellationRequested
                     ? new RpcException(StatusCode.Cancelled, "Call cancelled", inner: e)
@@ -410,8 +406,37 @@ public sealed class GrpcChannel : IDisposable
             return e;
         }
 
-        private static string? ReadHeader(HttpHeaders headers, string name) =>
-            headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+        private static string? ReadHeader(HttpHeaders headers, string name)
+        {
+            if (!headers.NonValidated.TryGetValues(name, out var values))
+            {
+                return null;
+            }
+
+            foreach (var value in values)
+            {
+                return value;
+            }
+
+            return null;
+        }
+
+        private static Metadata ToMetadata(HttpHeaders headers)
+        {
+            var metadata = new Metadata();
+            foreach (var (name, values) in headers.NonValidated)
+            {
+                if (!Metadata.IsReservedHeader(name))
+                {
+                    foreach (var value in values)
+                    {
+                        metadata.AddFromWire(name, value);
+                    }
+                }
+            }
+
+            return metadata;
+        }
 
         private static StatusCode FromHttpStatus(HttpStatusCode status) => (int)status switch
         {
@@ -425,10 +450,11 @@ public sealed class GrpcChannel : IDisposable
 
         public void Dispose()
         {
-            _cancellation.Cancel();
+            // Disposing a response whose body was not read to its end resets the HTTP/2 stream,
+            // which is how a refused or abandoned call stops the server's work.
             _response?.Dispose();
             _request.Dispose();
-            _cancellation.Dispose();
+            _cancellation?.Dispose();
         }
     }
 }

@@ -30,9 +30,16 @@ public static class MessageFraming
 
     public static byte[] ToFrame(IMessage message, int maxSize)
     {
-        var writer = new ArrayBufferWriter<byte>(HeaderSize + message.CalculateSize());
-        Write(writer, message, maxSize);
-        return writer.WrittenSpan.ToArray();
+        var size = message.CalculateSize();
+        if (size > maxSize)
+        {
+            throw new RpcException(StatusCode.ResourceExhausted, $"Sending message larger than max ({size} vs. {maxSize})");
+        }
+
+        var frame = new byte[HeaderSize + size];
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1, 4), (uint)size);
+        message.WriteTo(frame.AsSpan(HeaderSize));
+        return frame;
     }
 
     /// <summary>
@@ -78,6 +85,57 @@ public static class MessageFraming
             }
 
             reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>
+    /// Reads the next whole message from a stream (the client's response body); null at a clean end.
+    /// Cheaper than a pipe for the one or few messages of a client call.
+    /// </summary>
+    public static async ValueTask<T?> ReadAsync<T>(
+        Stream stream, byte[] headerBuffer, MessageParser<T> parser, string? encoding, int maxSize, CancellationToken cancellationToken)
+        where T : class, IMessage<T>
+    {
+        var read = await stream.ReadAtLeastAsync(headerBuffer.AsMemory(0, HeaderSize), HeaderSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (read == 0)
+        {
+            return null;
+        }
+
+        if (read < HeaderSize)
+        {
+            throw new RpcException(StatusCode.Internal, "Incomplete message: the stream ended inside a frame header");
+        }
+
+        var flag = headerBuffer[0];
+        if (flag > 1)
+        {
+            throw new RpcException(StatusCode.Internal, $"Malformed frame: compressed flag is {flag}");
+        }
+
+        var length = BinaryPrimitives.ReadUInt32BigEndian(headerBuffer.AsSpan(1, 4));
+        if (length > (uint)maxSize)
+        {
+            throw new RpcException(StatusCode.ResourceExhausted, $"Received message larger than max ({length} vs. {maxSize})");
+        }
+
+        var payload = ArrayPool<byte>.Shared.Rent((int)length);
+        try
+        {
+            try
+            {
+                await stream.ReadExactlyAsync(payload.AsMemory(0, (int)length), cancellationToken).ConfigureAwait(false);
+            }
+            catch (EndOfStreamException)
+            {
+                throw new RpcException(StatusCode.Internal, "Incomplete message: the stream ended inside a frame");
+            }
+
+            return Parse(parser, flag == 1, new ReadOnlySequence<byte>(payload, 0, (int)length), encoding, maxSize);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(payload);
         }
     }
 
