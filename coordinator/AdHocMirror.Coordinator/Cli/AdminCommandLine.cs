@@ -1,20 +1,348 @@
 using System.CommandLine;
+using System.Globalization;
+using AdHocMirror.Contracts;
+using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Admin;
+using AdHocMirror.Coordinator.Hosting;
+using AdHocMirror.Coordinator.Keys;
 using AdHocMirror.Hosting;
+using AdHocMirror.Wire;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Spectre.Console;
 
 namespace AdHocMirror.Coordinator.Cli;
 
 /// <summary><c>ahm-coordinator admin …</c>: the infra staff's commands against the Admin service.</summary>
 public static class AdminCommandLine
 {
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
+
     public static Command Build(Option<FileInfo?> config)
     {
-        _ = config;
-        var admin = new Command("admin", "Administer a running coordinator (mirrors, keys, blacklists, audit, stats).");
-        admin.SetAction(async _ =>
+        var adminUrl = new Option<string?>("--admin-url") { Description = "Admin service URL [default: http:// + admin_listen of --config, else http://127.0.0.1:7471]", Recursive = true };
+        var tokenFile = new Option<string?>("--token-file") { Description = "File holding the admin token [default: DATA_DIR/admin.token]", Recursive = true };
+        var json = new Option<bool>("--json") { Description = "Print JSON (the Admin reply messages) for scripts", Recursive = true };
+        var admin = new Command("admin", "Administer a running coordinator (mirrors, keys, blacklists, quarantine, audit, stats).") { adminUrl, tokenFile, json };
+        var common = new Common(config, adminUrl, tokenFile, json);
+
+        var states = new Option<string[]>("--state") { Description = "Only mirrors in these states: pinging, online, offline, quarantined", AllowMultipleArgumentsPerToken = true };
+        var mirrors = new Command("mirrors", "List mirrors: state, versions, location, load, last ping.") { states };
+        mirrors.SetAction((result, ct) => common.RunAsync(result, async client =>
         {
-            await Console.Error.WriteLineAsync("ahm-coordinator admin: not available yet");
-            return ExitCodes.Failure;
+            var request = new ListMirrorsRequest();
+            foreach (var state in result.GetValue(states) ?? [])
+            {
+                request.States.Add(state.Trim().ToLowerInvariant() switch
+                {
+                    "pinging" => MirrorState.Pinging,
+                    "online" => MirrorState.Online,
+                    "offline" => MirrorState.Offline,
+                    "quarantined" => MirrorState.Quarantined,
+                    _ => throw new UsageException($"--state: '{state}' is not pinging, online, offline or quarantined"),
+                });
+            }
+
+            var reply = await client.ListMirrorsAsync(request, Call(ct));
+            return common.Print(result, reply, () =>
+            {
+                var table = Table("Key", "State", "Versions", "Location", "Load", "Last ping", "Failures", "Endpoints");
+                foreach (var m in reply.Mirrors)
+                {
+                    table.AddRow(
+                        Esc(m.KeyId), Esc(StateName(m.State)), Esc(string.Join("\n", m.Versions.Select(VersionText))),
+                        Esc(m.Location is null ? (m.Place.Length > 0 ? m.Place : "-") : $"{m.Place} ({m.Location.Latitude:0.##}, {m.Location.Longitude:0.##})".Trim()),
+                        Esc($"{m.ActiveConnections + m.Leases}/{m.Limits?.MaxClients}"),
+                        Esc(m.LastPing is null ? "never" : $"{Time(m.LastPing)} ({m.LastPingMs:0.#} ms)"),
+                        m.FailedPings.ToString(CultureInfo.InvariantCulture),
+                        Esc(string.Join("\n", new[] { m.Endpoints?.RsyncUri, m.Endpoints?.GitUri }.Where(u => !string.IsNullOrEmpty(u)))));
+                }
+
+                return (table, $"{reply.Mirrors.Count} mirror(s)");
+            });
+        }));
+        admin.Subcommands.Add(mirrors);
+
+        var all = new Option<bool>("--all") { Description = "Also list ended keys still in their cool-off (tombstones)" };
+        var keys = new Command("keys", "List keys: state, issue, expiry, last use.") { all };
+        keys.SetAction((result, ct) => common.RunAsync(result, async client =>
+        {
+            var reply = await client.ListKeysAsync(new ListKeysRequest { IncludeTombstones = result.GetValue(all) }, Call(ct));
+            return common.Print(result, reply, () =>
+            {
+                var table = Table("Key", "State", "Issued", "Expires", "Last used", "Reason", "Until");
+                foreach (var k in reply.Keys)
+                {
+                    table.AddRow(Esc(k.KeyId), Esc(k.State.ToString().ToLowerInvariant()), Time(k.IssuedAt), Time(k.ExpiresAt), Time(k.LastUsedAt), Esc(k.Reason), Time(k.Until));
+                }
+
+                return (table, $"{reply.Keys.Count} key(s)");
+            });
+        }));
+        admin.Subcommands.Add(keys);
+
+        var reason = new Option<string?>("--reason") { Description = "Why (kept in the audit log)" };
+        var duration = new Option<string?>("--for") { Description = "How long, e.g. 90d, 12h [default: until lifted]" };
+
+        var revokeKey = KeyArgument();
+        var revoke = new Command("revoke", "Revoke a key at once; its mirror leaves matching.") { revokeKey, reason };
+        revoke.SetAction((result, ct) => common.RunAsync(result, async client =>
+            common.Print(result, await client.RevokeKeyAsync(new RevokeKeyRequest { KeyId = result.GetValue(revokeKey)!, Reason = result.GetValue(reason) ?? string.Empty }, Call(ct)))));
+        admin.Subcommands.Add(revoke);
+
+        var blacklistKey = KeyArgument();
+        var blacklist = new Command("blacklist", "Blacklist a key (with a reason, optionally for a time).") { blacklistKey, duration, reason };
+        blacklist.SetAction((result, ct) => common.RunAsync(result, async client =>
+            common.Print(result, await client.BlacklistKeyAsync(
+                new BlacklistKeyRequest { KeyId = result.GetValue(blacklistKey)!, Reason = RequiredReason(result.GetValue(reason)), Duration = DurationOf(result.GetValue(duration)) }, Call(ct)))));
+        admin.Subcommands.Add(blacklist);
+
+        var unblacklistKey = KeyArgument();
+        var unblacklist = new Command("unblacklist", "Lift a key's blacklist.") { unblacklistKey, reason };
+        unblacklist.SetAction((result, ct) => common.RunAsync(result, async client =>
+            common.Print(result, await client.UnblacklistKeyAsync(new UnblacklistKeyRequest { KeyId = result.GetValue(unblacklistKey)!, Reason = result.GetValue(reason) ?? string.Empty }, Call(ct)))));
+        admin.Subcommands.Add(unblacklist);
+
+        var netCidr = CidrArgument();
+        var blacklistNet = new Command("blacklist-net", "Blacklist a network prefix (registration, login and every key call from it).") { netCidr, duration, reason };
+        blacklistNet.SetAction((result, ct) => common.RunAsync(result, async client =>
+            common.Print(result, await client.BlacklistNetworkAsync(
+                new BlacklistNetworkRequest { Prefix = Cidr(result.GetValue(netCidr)), Reason = RequiredReason(result.GetValue(reason)), Duration = DurationOf(result.GetValue(duration)) }, Call(ct)))));
+        admin.Subcommands.Add(blacklistNet);
+
+        var unNetCidr = CidrArgument();
+        var unblacklistNet = new Command("unblacklist-net", "Lift a network prefix's blacklist.") { unNetCidr, reason };
+        unblacklistNet.SetAction((result, ct) => common.RunAsync(result, async client =>
+            common.Print(result, await client.UnblacklistNetworkAsync(new UnblacklistNetworkRequest { Prefix = Cidr(result.GetValue(unNetCidr)), Reason = result.GetValue(reason) ?? string.Empty }, Call(ct)))));
+        admin.Subcommands.Add(unblacklistNet);
+
+        var blacklists = new Command("blacklists", "List blacklisted keys and networks.");
+        blacklists.SetAction((result, ct) => common.RunAsync(result, async client =>
+        {
+            var reply = await client.ListBlacklistAsync(new ListBlacklistRequest(), Call(ct));
+            return common.Print(result, reply, () =>
+            {
+                var table = Table("Key or network", "Reason", "Since", "Until");
+                foreach (var e in reply.Entries)
+                {
+                    table.AddRow(Esc(e.KeyId.Length > 0 ? e.KeyId : e.Prefix), Esc(e.Reason), Time(e.Since), e.Until is null ? "indefinite" : Time(e.Until));
+                }
+
+                return (table, $"{reply.Entries.Count} entry(ies)");
+            });
+        }));
+        admin.Subcommands.Add(blacklists);
+
+        var quarantine = new Command("quarantine", "List quarantined mirrors.");
+        quarantine.SetAction((result, ct) => common.RunAsync(result, async client =>
+        {
+            var reply = await client.ListQuarantineAsync(new ListQuarantineRequest(), Call(ct));
+            return common.Print(result, reply, () =>
+            {
+                var table = Table("Key", "Reason", "Since", "Reporting clients");
+                foreach (var e in reply.Entries)
+                {
+                    table.AddRow(Esc(e.KeyId), Esc(e.Reason), Time(e.Since), e.ReportingClients.ToString(CultureInfo.InvariantCulture));
+                }
+
+                return (table, $"{reply.Entries.Count} quarantined");
+            });
+        }));
+        admin.Subcommands.Add(quarantine);
+
+        var releaseKey = KeyArgument();
+        var release = new Command("release", "Release a mirror from quarantine.") { releaseKey, reason };
+        release.SetAction((result, ct) => common.RunAsync(result, async client =>
+            common.Print(result, await client.ReleaseQuarantineAsync(new ReleaseQuarantineRequest { KeyId = result.GetValue(releaseKey)!, Reason = result.GetValue(reason) ?? string.Empty }, Call(ct)))));
+        admin.Subcommands.Add(release);
+
+        var limit = new Option<int>("--limit") { Description = "Entries to show, newest first [default: 50]", DefaultValueFactory = _ => 50 };
+        var follow = new Option<bool>("--follow") { Description = "Keep printing entries as they are written" };
+        var audit = new Command("audit", "Show the audit log (every admin and housekeeping action).") { limit, follow };
+        audit.SetAction((result, ct) => common.RunAsync(result, async client =>
+        {
+            var count = result.GetValue(limit);
+            if (count < 1)
+            {
+                throw new UsageException("--limit must be at least 1");
+            }
+
+            if (result.GetValue(follow))
+            {
+                await foreach (var entry in client.WatchAudit(new WatchAuditRequest { Tail = (uint)count }, new CallOptions(CancellationToken: ct)))
+                {
+                    Console.WriteLine(result.GetValue(common.JsonOption) ? Json.Format(entry) : $"{entry.Id,6} {Time(entry.At)} {entry.Actor,-6} {entry.Action,-20} {entry.Subject} {entry.Reason}");
+                }
+
+                return ExitCodes.Success;
+            }
+
+            var reply = await client.ListAuditAsync(new ListAuditRequest { Limit = (uint)count }, Call(ct));
+            return common.Print(result, reply, () =>
+            {
+                var table = Table("Id", "Time", "Actor", "Action", "Subject", "Reason");
+                foreach (var e in reply.Entries)
+                {
+                    table.AddRow(e.Id.ToString(CultureInfo.InvariantCulture), Time(e.At), Esc(e.Actor), Esc(e.Action), Esc(e.Subject), Esc(e.Reason));
+                }
+
+                return (table, $"{reply.Entries.Count} entry(ies)");
+            });
+        }));
+        admin.Subcommands.Add(audit);
+
+        var stats = new Command("stats", "Figures at a glance (the same as /metrics).");
+        stats.SetAction((result, ct) => common.RunAsync(result, async client =>
+        {
+            var reply = await client.GetStatsAsync(new GetStatsRequest(), Call(ct));
+            return common.Print(result, reply, () =>
+            {
+                var table = Table("Figure", "Value");
+                foreach (var (name, value) in reply.Values.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    table.AddRow(Esc(name), value.ToString("0.###", CultureInfo.InvariantCulture));
+                }
+
+                return (table, $"since {Time(reply.StartedAt)}");
+            });
+        }));
+        admin.Subcommands.Add(stats);
+
+        admin.SetAction(_ =>
+        {
+            Console.Error.WriteLine("ahm-coordinator admin: a command is required (mirrors, keys, revoke, blacklist, unblacklist, blacklist-net, unblacklist-net, blacklists, quarantine, release, audit, stats); see --help");
+            return ExitCodes.Usage;
         });
         return admin;
+    }
+
+    private static Argument<string> KeyArgument() => new("KEY") { Description = "Key id (32 hex characters)" };
+
+    private static Argument<string> CidrArgument() => new("CIDR") { Description = "Network prefix, e.g. 198.51.100.0/24 or 2001:db8::/48" };
+
+    private static CallOptions Call(CancellationToken ct) => new(Deadline: DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30), CancellationToken: ct);
+
+    private static string RequiredReason(string? reason) =>
+        string.IsNullOrWhiteSpace(reason) ? throw new UsageException("--reason is required (it goes to the audit log and to the refused mirror)") : reason;
+
+    private static Duration? DurationOf(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        return SettingsFile.TryParseDuration(text, out var span) && span > TimeSpan.Zero
+            ? Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(span)
+            : throw new UsageException($"--for: '{text}' is not a duration (e.g. 90d, 12h, 30m)");
+    }
+
+    private static string Cidr(string? text) =>
+        SourceNetwork.TryParseCidr(text?.Trim(), out var network, out var error) ? network.ToString() : throw new UsageException(error);
+
+    private static Table Table(params string[] columns)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (var column in columns)
+        {
+            table.AddColumn(new TableColumn(column));
+        }
+
+        return table;
+    }
+
+    private static string Esc(string? text) => Markup.Escape(text ?? string.Empty);
+
+    private static string Time(Timestamp? time) => time is null ? "-" : time.ToDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ssZ", CultureInfo.InvariantCulture);
+
+    private static string StateName(MirrorState state) => state.ToString().ToLowerInvariant();
+
+    private static string VersionText(TreeVersion v) =>
+        $"{v.Protocol.ToString().ToLowerInvariant()} {Time(v.Generated)}{(v.Commit.Length > 0 ? " " + v.Commit[..Math.Min(12, v.Commit.Length)] : string.Empty)}";
+
+    private sealed class UsageException(string message) : Exception(message);
+
+    private sealed class Common(Option<FileInfo?> config, Option<string?> adminUrl, Option<string?> tokenFile, Option<bool> json)
+    {
+        public Option<bool> JsonOption => json;
+
+        public async Task<int> RunAsync(ParseResult result, Func<AdminClient, Task<int>> action)
+        {
+            string url;
+            try
+            {
+                var options = CoordinatorSettings.Load(result.GetValue(config)?.FullName);
+                url = result.GetValue(adminUrl) ?? "http://" + options.AdminListen.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("*", "127.0.0.1", StringComparison.Ordinal);
+                var tokenPath = result.GetValue(tokenFile) ?? Path.Combine(options.DataDir, AdminToken.FileName);
+                string token;
+                try
+                {
+                    token = (await File.ReadAllTextAsync(tokenPath)).Trim();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return Fail(ExitCodes.Usage, $"cannot read the admin token from {tokenPath}: {e.Message} (use --token-file)");
+                }
+
+                using var channel = GrpcChannel.ForAddress(url);
+                return await action(new AdminClient(channel, token));
+            }
+            catch (SettingsException e)
+            {
+                return Fail(ExitCodes.Usage, e.Message);
+            }
+            catch (UsageException e)
+            {
+                return Fail(ExitCodes.Usage, e.Message);
+            }
+            catch (ArgumentException e)
+            {
+                return Fail(ExitCodes.Usage, $"--admin-url: {e.Message}");
+            }
+            catch (RpcException e)
+            {
+                return e.Code switch
+                {
+                    StatusCode.Unavailable or StatusCode.DeadlineExceeded => Fail(ExitCodes.Unavailable, $"cannot reach the coordinator's admin service at {result.GetValue(adminUrl) ?? "the configured admin address"}: {e.Detail}"),
+                    StatusCode.Unauthenticated or StatusCode.PermissionDenied => Fail(ExitCodes.Refused, $"refused: {e.Detail} (check --token-file)"),
+                    StatusCode.InvalidArgument => Fail(ExitCodes.Usage, e.Detail),
+                    StatusCode.NotFound or StatusCode.FailedPrecondition => Fail(ExitCodes.Failure, e.Detail),
+                    _ => Fail(ExitCodes.Failure, $"{e.Code}: {e.Detail}"),
+                };
+            }
+        }
+
+        public int Print(ParseResult result, AdminActionReply reply) =>
+            Print(result, reply, null, $"{reply.Summary} (audit #{reply.AuditId})");
+
+        public int Print<T>(ParseResult result, T reply, Func<(Table Table, string Footer)> table)
+            where T : IMessage => Print(result, reply, table, null);
+
+        private int Print<T>(ParseResult result, T reply, Func<(Table Table, string Footer)>? table, string? line)
+            where T : IMessage
+        {
+            if (result.GetValue(json))
+            {
+                Console.Out.WriteLine(Json.Format(reply));
+            }
+            else if (table is not null)
+            {
+                var (t, footer) = table();
+                AnsiConsole.Write(t);
+                AnsiConsole.WriteLine(footer);
+            }
+            else
+            {
+                Console.Out.WriteLine(line);
+            }
+
+            return ExitCodes.Success;
+        }
+
+        private static int Fail(int code, string message)
+        {
+            Console.Error.WriteLine($"ahm-coordinator admin: {message}");
+            return code;
+        }
     }
 }

@@ -26,7 +26,29 @@ public static class CoordinatorCommandLine
         var geoip = new Option<string?>("--geoip") { Description = "MaxMind City database (.mmdb)" };
         var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate for the public listener (enables TLS)" };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-cert" };
-        var serve = new Command("serve", "Run the coordinator in the foreground until SIGTERM/SIGINT.") { listen, adminListen, dataDir, geoip, tlsCert, tlsKey };
+        var metricsListen = new Option<string?>("--metrics-listen") { Description = $"Plain HTTP /metrics and /healthz address HOST:PORT, or 'off' [default: 127.0.0.1:{CoordinatorOptions.DefaultMetricsPort}]" };
+        var database = new Option<string?>("--database") { Description = "SQLite database file [default: DATA_DIR/coordinator.db]" };
+        (string Flag, string Setting, string Description)[] tunables =
+        [
+            ("--key-lifetime", "key_lifetime", "Key lifetime from issue [default: 30d]"),
+            ("--key-idle-limit", "key_idle_limit", "Revoke keys unused this long [default: 14d]"),
+            ("--key-cool-off", "key_cool_off", "Keep ended key ids tombstoned this long [default: 90d]"),
+            ("--housekeeping-interval", "housekeeping_interval", "Housekeeping period [default: 1m]"),
+            ("--registrations-per-hour", "registrations_per_hour", "Registrations per source network (/24, /48) per hour [default: 20]"),
+            ("--max-mirrors-per-address", "max_mirrors_per_address", "Live mirrors per source address [default: 8]"),
+            ("--ping-interval", "ping_interval", "Time between pings of a mirror, jittered [default: 60s]"),
+            ("--ping-timeout", "ping_timeout", "Per-ping timeout [default: 5s]"),
+            ("--ping-failures", "ping_failures", "Consecutive failed pings that take a mirror offline [default: 3]"),
+            ("--ping-concurrency", "ping_concurrency", "Pings in flight at once [default: 64]"),
+            ("--ping-address", "ping_address", "Ping address policy: 'caller' (must be the login's own address) or 'any' [default: caller]"),
+        ];
+        var tunableOptions = tunables.Select(t => (t.Setting, Option: new Option<string?>(t.Flag) { Description = t.Description })).ToList();
+        var serve = new Command("serve", "Run the coordinator in the foreground until SIGTERM/SIGINT.") { listen, adminListen, metricsListen, dataDir, database, geoip, tlsCert, tlsKey };
+        foreach (var (_, option) in tunableOptions)
+        {
+            serve.Options.Add(option);
+        }
+
         serve.SetAction(async (result, cancellationToken) =>
         {
             CoordinatorOptions options;
@@ -40,6 +62,16 @@ public static class CoordinatorCommandLine
                 options.GeoIp = result.GetValue(geoip) ?? options.GeoIp;
                 options.TlsCert = result.GetValue(tlsCert) ?? options.TlsCert;
                 options.TlsKey = result.GetValue(tlsKey) ?? options.TlsKey;
+                options.MetricsListen = result.GetValue(metricsListen) ?? options.MetricsListen;
+                options.Database = result.GetValue(database) ?? options.Database;
+                foreach (var (setting, option) in tunableOptions)
+                {
+                    if (result.GetValue(option) is { } value)
+                    {
+                        CoordinatorSettings.Apply(options, setting, value, option.Name);
+                    }
+                }
+
                 host = CoordinatorHost.Build(options);
             }
             catch (SettingsException e)
@@ -53,7 +85,7 @@ public static class CoordinatorCommandLine
                 await host.RunAsync(cancellationToken);
                 return ExitCodes.Success;
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or UnauthorizedAccessException)
             {
                 await Console.Error.WriteLineAsync($"ahm-coordinator: cannot start: {e.Message}");
                 return ExitCodes.Failure;

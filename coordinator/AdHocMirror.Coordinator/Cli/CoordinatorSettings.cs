@@ -1,9 +1,11 @@
+using System.Globalization;
 using AdHocMirror.Coordinator.Hosting;
+using AdHocMirror.Coordinator.Sessions;
 using AdHocMirror.Hosting;
 
 namespace AdHocMirror.Coordinator.Cli;
 
-/// <summary>Reads <see cref="CoordinatorOptions"/> from a settings file.</summary>
+/// <summary>Reads <see cref="CoordinatorOptions"/> from a settings file; the keys are the serve flags with '_' for '-'.</summary>
 public static class CoordinatorSettings
 {
     public static CoordinatorOptions Load(string? path)
@@ -16,18 +18,60 @@ public static class CoordinatorSettings
 
         foreach (var (key, value) in SettingsFile.Read(path))
         {
-            switch (key.ToLowerInvariant())
+            var name = key.ToLowerInvariant();
+            if (!Apply(options, name, value, $"{path}: {name}"))
             {
-                case "listen": options.Listen = value ?? options.Listen; break;
-                case "admin_listen": options.AdminListen = value ?? options.AdminListen; break;
-                case "data_dir": options.DataDir = value ?? options.DataDir; break;
-                case "geoip": options.GeoIp = value; break;
-                case "tls_cert": options.TlsCert = value; break;
-                case "tls_key": options.TlsKey = value; break;
-                default: throw new SettingsException($"{path}: unknown setting '{key}'");
+                throw new SettingsException($"{path}: unknown setting '{key}'");
             }
         }
 
         return options;
     }
+
+    /// <summary>Applies one setting (from the file or a flag); false when the name is unknown.</summary>
+    public static bool Apply(CoordinatorOptions options, string name, string? value, string where)
+    {
+        switch (name)
+        {
+            case "listen": options.Listen = value ?? options.Listen; break;
+            case "admin_listen": options.AdminListen = value ?? options.AdminListen; break;
+            case "metrics_listen": options.MetricsListen = value ?? "off"; break;
+            case "data_dir": options.DataDir = value ?? options.DataDir; break;
+            case "database": options.Database = value; break;
+            case "geoip": options.GeoIp = value; break;
+            case "tls_cert": options.TlsCert = value; break;
+            case "tls_key": options.TlsKey = value; break;
+            case "key_lifetime": options.Keys.Lifetime = Duration(value, where); break;
+            case "key_idle_limit": options.Keys.IdleLimit = Duration(value, where); break;
+            case "key_cool_off": options.Keys.CoolOff = Duration(value, where); break;
+            case "housekeeping_interval": options.Keys.HousekeepingInterval = Duration(value, where); break;
+            case "registrations_per_hour": options.Keys.RegistrationsPerNetworkPerHour = Count(value, where); break;
+            case "max_mirrors_per_address": options.Keys.MaxMirrorsPerAddress = Count(value, where); break;
+            case "ping_interval": options.Pings.Interval = Duration(value, where); break;
+            case "ping_timeout": options.Pings.Timeout = Duration(value, where); break;
+            case "ping_failures": options.Pings.FailuresToOffline = Count(value, where); break;
+            case "ping_concurrency": options.Pings.MaxConcurrency = Count(value, where); break;
+            case "ping_address": options.Sessions.PingAddressPolicy = Policy(value, where); break;
+            default: return false;
+        }
+
+        return true;
+    }
+
+    private static TimeSpan Duration(string? value, string where) =>
+        SettingsFile.TryParseDuration(value, out var duration) && duration > TimeSpan.Zero
+            ? duration
+            : throw new SettingsException($"{where}: '{value}' is not a duration (e.g. 30d, 12h, 60s)");
+
+    private static int Count(string? value, string where) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0
+            ? count
+            : throw new SettingsException($"{where}: '{value}' is not a positive whole number");
+
+    private static PingAddressPolicy Policy(string? value, string where) => value?.Trim().ToLowerInvariant() switch
+    {
+        "caller" => PingAddressPolicy.SameAsCaller,
+        "any" => PingAddressPolicy.Any,
+        _ => throw new SettingsException($"{where}: '{value}' is not a ping address policy (caller or any)"),
+    };
 }

@@ -86,7 +86,8 @@ public static class CoordinatorHost
         var grpcOptions = new GrpcServerOptions { MaxReceiveMessageSize = options.MaxMessageSize, MaxSendMessageSize = options.MaxMessageSize };
 
         services.AddHostedService<CoordinatorStartup>();
-        services.AddHostedService(sp =>
+        // AddSingleton, not AddHostedService: the latter drops a second registration of the same type.
+        services.AddSingleton<IHostedService>(sp =>
         {
             var server = new GrpcServerService(
                 "coordinator",
@@ -99,7 +100,7 @@ public static class CoordinatorHost
             sp.GetRequiredService<CoordinatorListeners>().Public = server;
             return server;
         });
-        services.AddHostedService(sp =>
+        services.AddSingleton<IHostedService>(sp =>
         {
             var routes = HealthRoutes.Map(sp.GetRequiredService<CoordinatorMetrics>(), sp.GetRequiredService<ICoordinatorStore>());
             var server = new GrpcServerService(
@@ -116,7 +117,7 @@ public static class CoordinatorHost
         });
         if (metricsEndpoint is not null)
         {
-            services.AddHostedService(sp =>
+            services.AddSingleton<IHostedService>(sp =>
             {
                 var routes = HealthRoutes.Map(sp.GetRequiredService<CoordinatorMetrics>(), sp.GetRequiredService<ICoordinatorStore>());
                 var server = new GrpcServerService(

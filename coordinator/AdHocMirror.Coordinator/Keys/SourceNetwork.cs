@@ -49,7 +49,7 @@ public static class SourceNetwork
             return false;
         }
 
-        if (!IPNetwork.TryParse(text.Trim(), out network))
+        if (!IPNetwork.TryParse(text.Trim(), out network) || !network.BaseAddress.Equals(address))
         {
             error = $"'{text}' has address bits set beyond the /{length} prefix";
             return false;

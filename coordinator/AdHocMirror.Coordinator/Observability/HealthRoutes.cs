@@ -10,25 +10,43 @@ public static class HealthRoutes
 {
     public static Action<IEndpointRouteBuilder> Map(CoordinatorMetrics metrics, ICoordinatorStore store) => routes =>
     {
-        routes.MapGet("/metrics", (HttpContext context) =>
+        // GrpcServer ends its pipeline with a terminal 404 before the endpoint middleware that
+        // MapGet relies on, so mapped routes never run; answer as plain middleware instead.
+        if (routes is IApplicationBuilder app)
         {
-            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            return context.Response.WriteAsync(metrics.ToPrometheusText());
-        });
-        routes.MapGet("/healthz", async (HttpContext context) =>
+            app.Use(next => context => context.Request.Path.Value switch
+            {
+                "/metrics" when HttpMethods.IsGet(context.Request.Method) => MetricsAsync(context, metrics),
+                "/healthz" when HttpMethods.IsGet(context.Request.Method) => HealthAsync(context, store),
+                _ => next(context),
+            });
+        }
+        else
         {
-            try
-            {
-                // A read through the store proves the database answers.
-                await store.ListAuditAsync(1, 0, context.RequestAborted);
-                context.Response.ContentType = "text/plain";
-                await context.Response.WriteAsync("ok\n");
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                await context.Response.WriteAsync("store unavailable\n");
-            }
-        });
+            routes.MapGet("/metrics", (HttpContext context) => MetricsAsync(context, metrics));
+            routes.MapGet("/healthz", (HttpContext context) => HealthAsync(context, store));
+        }
     };
+
+    private static Task MetricsAsync(HttpContext context, CoordinatorMetrics metrics)
+    {
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        return context.Response.WriteAsync(metrics.ToPrometheusText(), context.RequestAborted);
+    }
+
+    private static async Task HealthAsync(HttpContext context, ICoordinatorStore store)
+    {
+        try
+        {
+            // A read through the store proves the database answers.
+            await store.ListAuditAsync(1, 0, context.RequestAborted);
+            context.Response.ContentType = "text/plain";
+            await context.Response.WriteAsync("ok\n", context.RequestAborted);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await context.Response.WriteAsync("store unavailable\n", context.RequestAborted);
+        }
+    }
 }
