@@ -77,7 +77,7 @@ public static class GentooTree
         }
 
         var sizes = files.Select(_ => FileSizes.Draw(random)).ToArray();
-        Parallel.For(0, files.Count, i => WriteFile(directory, files[i], sizes[i], options.Seed));
+        Parallel.For(0, files.Count, i => WriteFile(directory, files[i], sizes[i], options.Seed, options.Timestamp));
         WriteTimestampFiles(directory, options.Timestamp);
     }
 
@@ -106,7 +106,7 @@ public static class GentooTree
             }
             else
             {
-                WriteFile(directory, path, FileSizes.Draw(random), seed + 1_000_003);
+                WriteFile(directory, path, FileSizes.Draw(random), seed + 1_000_003, timestamp);
                 changed.Add(path);
             }
         }
@@ -123,7 +123,7 @@ public static class GentooTree
             {
                 if (!File.Exists(Path.Combine(directory, path)))
                 {
-                    WriteFile(directory, path, FileSizes.Draw(random), seed);
+                    WriteFile(directory, path, FileSizes.Draw(random), seed, timestamp);
                     added.Add(path);
                 }
             }
@@ -163,6 +163,8 @@ public static class GentooTree
     {
         // Not covered by the Manifest (IGNOREd), exactly like the real tree: never a trusted version.
         Directory.CreateDirectory(Path.Combine(directory, "metadata"));
+        File.Delete(Path.Combine(directory, "metadata/timestamp.chk"));
+        File.Delete(Path.Combine(directory, "metadata/timestamp.x"));
         File.WriteAllText(Path.Combine(directory, "metadata/timestamp.chk"), timestamp.UtcDateTime.ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture) + "\n");
         File.WriteAllText(Path.Combine(directory, "metadata/timestamp.x"), timestamp.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + " " + timestamp.UtcDateTime.ToString("ddd MMM dd HH:mm:ss yyyy", CultureInfo.InvariantCulture) + " UTC\n");
     }
@@ -194,7 +196,12 @@ public static class GentooTree
         return hash;
     }
 
-    private static void WriteFile(string directory, string relative, int size, int seed)
+    /// <summary>
+    /// Writes a file as a new inode (never into an existing one, which may be a hard link into another tree) with its
+    /// modification time set to the tree's timestamp, as upstream's files carry the time they changed; rsync's quick
+    /// check (size and mtime) then sees every change between versions.
+    /// </summary>
+    private static void WriteFile(string directory, string relative, int size, int seed, DateTimeOffset timestamp)
     {
         var full = Path.Combine(directory, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -207,6 +214,8 @@ public static class GentooTree
             Filler.AsSpan(offset, size - header.Length).CopyTo(data.AsSpan(header.Length));
         }
 
+        File.Delete(full);
         File.WriteAllBytes(full, data);
+        File.SetLastWriteTimeUtc(full, timestamp.UtcDateTime);
     }
 }

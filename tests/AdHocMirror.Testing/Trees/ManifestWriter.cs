@@ -78,12 +78,14 @@ public static class ManifestWriter
             var compressed = Gzip(Encoding.UTF8.GetBytes(body));
             var path = dir + "/Manifest.gz";
             await File.WriteAllBytesAsync(Path.Combine(root, path), compressed);
+            File.SetLastWriteTimeUtc(Path.Combine(root, path), timestamp.UtcDateTime);
             var owner = Owner(dir);
             lines[owner].Add($"MANIFEST {Relative(owner, path)} {Describe(compressed)}");
         }
 
         var top = string.Join('\n', lines[string.Empty].Order(StringComparer.Ordinal)) + $"\nTIMESTAMP {timestamp.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}\n";
         await File.WriteAllTextAsync(Path.Combine(root, "Manifest"), await key.ClearSignAsync(top));
+        File.SetLastWriteTimeUtc(Path.Combine(root, "Manifest"), timestamp.UtcDateTime);
     }
 
     private static bool IsManifestDirectory(string dir)

@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using AdHocMirror.Testing;
+using AdHocMirror.Testing.Trees;
+using AdHocMirror.Tree.Apply;
+using AdHocMirror.Tree.Manifests;
+using AdHocMirror.Tree.Native;
+using AdHocMirror.Tree.OpenPgp;
+using AdHocMirror.Tree.Rsync;
+using AdHocMirror.Tree.Versions;
+
+namespace AdHocMirror.Tree.Tests.Apply;
+
+public sealed class StagingAreaTests
+{
+    private static readonly DateTimeOffset V1 = new(2026, 11, 21, 0, 45, 1, TimeSpan.Zero);
+    private static readonly DateTimeOffset V2 = V1.AddHours(1);
+
+    /// <summary>A local repository at version 1 and an "upstream" at version 2 (a few dozen files changed, added, removed).</summary>
+    private sealed class Setup : IAsyncDisposable
+    {
+        public required TempDir Temp { get; init; }
+
+        public required OpenPgpKeyring Keyring { get; init; }
+
+        public string Repo => Temp.Combine("repos", "gentoo");
+
+        public string Upstream => Temp.Combine("upstream");
+
+        public static async Task<Setup> CreateAsync(int files = 150, int changes = 30)
+        {
+            var temp = new TempDir("ahm-apply");
+            var key = await TestSigningKey.SharedAsync();
+            await GentooTree.CreateAsync(temp.Combine("repos", "gentoo"), new GentooTreeOptions { Files = files, Timestamp = V1 }, key);
+            (await ExternalProcess.RunAsync("cp", ["-a", temp.Combine("repos", "gentoo"), temp.Combine("upstream")])).EnsureSuccess("cp");
+            await GentooTree.NextVersionAsync(temp.Combine("upstream"), seed: 2, changes, V2, key);
+            return new Setup { Temp = temp, Keyring = await OpenPgpKeyring.OpenAsync(key.PublicKeyFile) };
+        }
+
+        public async Task<TreeVersion> VerifiedVersionAsync(string path)
+        {
+            var result = await new ManifestTreeVerifier().VerifyAsync(path, Keyring);
+            Assert.True(result.Succeeded, result.Summary);
+            return result.Version;
+        }
+
+        public async Task RsyncAsync(StagingArea staging, string? source = null) =>
+            (await ExternalProcess.RunAsync("rsync", PortageRsync.Arguments(source ?? Upstream, staging.Path, staging.LinkDest))).EnsureSuccess("rsync");
+
+        public IEnumerable<string> Leftovers() =>
+            Directory.EnumerateFileSystemEntries(Temp.Combine("repos")).Select(Path.GetFileName).Where(n => n != "gentoo" && n != ".gentoo.ahm-lock")!;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Keyring.DisposeAsync();
+            Temp.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Syncs_into_hard_linked_staging_verifies_and_swaps_into_place()
+    {
+        await using var setup = await Setup.CreateAsync();
+        var current = await setup.VerifiedVersionAsync(setup.Repo);
+
+        using (var staging = StagingArea.Create(setup.Repo))
+        {
+            Assert.Equal(setup.Repo, staging.LinkDest);
+            Assert.Equal(Path.GetDirectoryName(setup.Repo), Path.GetDirectoryName(staging.Path));
+            await setup.RsyncAsync(staging);
+
+            var unchanged = Path.Combine("profiles", "repo_name");
+            Assert.True(FileIdentity.TryGet(Path.Combine(staging.Path, unchanged), out var linked));
+            Assert.True(FileIdentity.TryGet(Path.Combine(setup.Repo, unchanged), out var original));
+            Assert.Equal(original.Inode, linked.Inode);
+
+            var verifier = new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = setup.Repo });
+            var result = await verifier.VerifyAsync(staging.Path, setup.Keyring);
+            Assert.True(result.Succeeded, result.Summary);
+            Assert.True(result.FilesSkipped > 0);
+            Assert.True(RollbackGuard.Check(result.Version, current, promised: null).Accepted);
+            staging.Commit();
+        }
+
+        Assert.Equal(V2, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
+        Assert.Empty(setup.Leftovers());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_failed_sync_leaves_the_tree_untouched_and_the_staging_removed_or_kept(bool keep)
+    {
+        await using var setup = await Setup.CreateAsync(files: 60, changes: 10);
+        var ebuild = GentooTree.ListContent(setup.Upstream).First(f => f.EndsWith(".ebuild", StringComparison.Ordinal));
+        await File.AppendAllTextAsync(Path.Combine(setup.Upstream, ebuild), "# corrupted by the mirror");
+        string stagingPath;
+        using (var staging = StagingArea.Create(setup.Repo, new StagingOptions { KeepFailedStaging = keep }))
+        {
+            stagingPath = staging.Path;
+            await setup.RsyncAsync(staging);
+            var result = await new ManifestTreeVerifier().VerifyAsync(staging.Path, setup.Keyring);
+            Assert.Contains(result.Problems, p => p.Path == ebuild);
+        }
+
+        Assert.Equal(V1, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
+        Assert.Equal(keep, Directory.Exists(stagingPath));
+
+        // The next sync clears what was kept for inspection.
+        using (StagingArea.Create(setup.Repo))
+        {
+            Assert.False(Directory.Exists(stagingPath));
+        }
+    }
+
+    [Fact]
+    public async Task The_first_sync_installs_the_tree_where_there_was_none()
+    {
+        await using var setup = await Setup.CreateAsync(files: 40, changes: 5);
+        var fresh = setup.Temp.Combine("repos", "fresh");
+        using (var staging = StagingArea.Create(fresh))
+        {
+            Assert.Null(staging.LinkDest);
+            await setup.RsyncAsync(staging);
+            staging.Commit();
+        }
+
+        Assert.Equal(V2, (await setup.VerifiedVersionAsync(fresh)).Generated);
+    }
+
+    [Theory]
+    [InlineData(false, "exchanged", 2)]
+    [InlineData(false, "deleted-old", 2)]
+    [InlineData(true, "marked-verified", 1)]
+    [InlineData(true, "moved-old-aside", 2)]
+    [InlineData(true, "installed", 2)]
+    [InlineData(true, "deleted-old", 2)]
+    public async Task A_crash_after_any_commit_step_recovers_to_the_old_or_the_new_verified_tree(bool fallback, string crashAfter, int expected)
+    {
+        await using var setup = await Setup.CreateAsync(files: 40, changes: 6);
+        var options = new StagingOptions
+        {
+            ForceRenameFallback = fallback,
+            KeepFailedStaging = true, // a crashed process deletes nothing
+            AfterStep = step =>
+            {
+                if (step == crashAfter)
+                {
+                    throw new OperationCanceledException("crash");
+                }
+            },
+        };
+
+        using (var staging = StagingArea.Create(setup.Repo, options))
+        {
+            await setup.RsyncAsync(staging);
+            var verified = await new ManifestTreeVerifier().VerifyAsync(staging.Path, setup.Keyring);
+            Assert.True(verified.Succeeded, verified.Summary);
+            Assert.Throws<OperationCanceledException>(staging.Commit);
+        }
+
+        TreeSwap.Recover(setup.Repo);
+
+        Assert.Equal(expected == 1 ? V1 : V2, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
+        Assert.Empty(setup.Leftovers());
+    }
+
+    [Fact]
+    public async Task A_second_update_of_the_same_repository_waits_its_turn()
+    {
+        await using var setup = await Setup.CreateAsync(files: 20, changes: 2);
+        using var first = StagingArea.Create(setup.Repo);
+        var error = Assert.Throws<IOException>(() => StagingArea.Create(setup.Repo));
+        Assert.Contains("another process", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rsync_killed_at_several_points_leaves_the_old_verified_tree_and_the_next_sync_succeeds()
+    {
+        await using var setup = await Setup.CreateAsync(files: 60, changes: 6);
+        var upstream = setup.Temp.Combine("other-upstream");
+        var key = await TestSigningKey.SharedAsync();
+        await GentooTree.CreateAsync(upstream, new GentooTreeOptions { Files = 150, Seed = 77, Timestamp = V2 }, key);
+        var total = GentooTree.ListContent(upstream).Count;
+
+        foreach (var fraction in new[] { 0.05, 0.3, 0.6 })
+        {
+            using (var staging = StagingArea.Create(setup.Repo))
+            {
+                // Slowed down (40 KB/s of compressed data) so the kill lands mid-transfer; killed with SIGKILL once a fraction of the files arrived.
+                var start = new ProcessStartInfo("rsync", [.. PortageRsync.Arguments(upstream, staging.Path, staging.LinkDest).Prepend("--bwlimit=40")])
+                {
+                    UseShellExecute = false,
+                    RedirectStandardOutput = true,
+                    RedirectStandardError = true,
+                };
+                using var rsync = Process.Start(start)!;
+                _ = rsync.StandardOutput.ReadToEndAsync();
+                var errors = rsync.StandardError.ReadToEndAsync();
+                await Eventually.TrueAsync(
+                    () => rsync.HasExited || Directory.EnumerateFiles(staging.Path, "*", SearchOption.AllDirectories).Count() >= total * fraction,
+                    $"rsync to copy {fraction:P0} of the files");
+                Assert.False(rsync.HasExited, "rsync finished before it could be killed: " + (rsync.HasExited ? await errors : string.Empty));
+                rsync.Kill();
+                await rsync.WaitForExitAsync();
+                Assert.False((await new ManifestTreeVerifier().VerifyAsync(staging.Path, setup.Keyring)).Succeeded);
+            }
+
+            Assert.Equal(V1, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
+            Assert.Empty(setup.Leftovers());
+        }
+
+        using (var staging = StagingArea.Create(setup.Repo))
+        {
+            await setup.RsyncAsync(staging, upstream);
+            Assert.True((await new ManifestTreeVerifier().VerifyAsync(staging.Path, setup.Keyring)).Succeeded);
+            staging.Commit();
+        }
+
+        Assert.Equal(V2, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
+    }
+}
