@@ -6,6 +6,8 @@ public static class BenchCommandLine
     private static readonly Dictionary<string, (string Description, Func<string[], Task<int>> Run)> Benchmarks = new(StringComparer.Ordinal)
     {
         ["wire"] = ("unary calls/s of a trivial method over one h2c connection (our client, and h2load when present)", WireBenchmark.RunAsync),
+        ["verify"] = ("GLEP 74 verification of a full-size generated tree (~150,000 files): files/s, MB/s, cold and warm", VerifyBenchmark.RunAsync),
+        ["geo"] = ("MaxMind DB City lookups/s on 1 and 2 threads, and bytes allocated per lookup", GeoBenchmark.RunAsync),
     };
 
     public static async Task<int> InvokeAsync(string[] args)

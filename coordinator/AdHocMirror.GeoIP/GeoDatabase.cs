@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Net;
+using System.Numerics;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using AdHocMirror.GeoIP.Format;
@@ -32,11 +33,15 @@ public sealed unsafe class GeoDatabase : IDisposable
     private readonly int _dataLength;
     private readonly uint _ipv4Start;
     private readonly CityStrings _strings = new();
+    private readonly string _dataSectionName;
+    private readonly LookupCounter _lookups = new();
     private int _disposed;
+    private int _unmapped;
 
     private GeoDatabase(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, byte* pointer, int length)
     {
         Path = path;
+        _dataSectionName = $"{path}: data section";
         _file = file;
         _view = view;
         _handle = view.SafeMemoryMappedViewHandle;
@@ -229,13 +234,23 @@ public sealed unsafe class GeoDatabase : IDisposable
             return;
         }
 
-        // Closing the SafeHandle unmaps only once the last lookup's reference is released.
+        // Lookups starting from now on see the flag and refuse; the last running one unmaps.
+        UnmapIfIdle();
+    }
+
+    private void UnmapIfIdle()
+    {
+        if (_lookups.Running != 0 || Interlocked.CompareExchange(ref _unmapped, 1, 0) != 0)
+        {
+            return;
+        }
+
         _handle.ReleasePointer();
         _view.Dispose();
         _file.Dispose();
     }
 
-    private DataSection Data => new(new ReadOnlySpan<byte>(_base + _dataStart, _dataLength), $"{Path}: data section");
+    private DataSection Data => new(new ReadOnlySpan<byte>(_base + _dataStart, _dataLength), _dataSectionName);
 
     /// <summary>Walks the tree; returns the record's offset in the data section, or -1 when there is none.</summary>
     private int FindRecord(ref IPAddress address, out int prefixLength)
@@ -319,15 +334,71 @@ public sealed unsafe class GeoDatabase : IDisposable
     /// <summary>Keeps the mapping alive for the length of one lookup.</summary>
     private readonly ref struct Lease
     {
-        private readonly SafeMemoryMappedViewHandle _handle;
+        private readonly GeoDatabase _database;
+        private readonly int _stripe;
 
         public Lease(GeoDatabase database)
         {
-            var added = false;
-            database._handle.DangerousAddRef(ref added);
-            _handle = database._handle;
+            _database = database;
+            _stripe = database._lookups.Enter();
+
+            // Entering is a full fence, as is setting _disposed: either Dispose sees this lookup
+            // running, or this lookup sees the database disposed.
+            if (Volatile.Read(ref database._disposed) != 0)
+            {
+                Dispose();
+                throw new ObjectDisposedException(nameof(GeoDatabase), $"{database.Path} was closed");
+            }
         }
 
-        public void Dispose() => _handle.DangerousRelease();
+        public void Dispose()
+        {
+            _database._lookups.Exit(_stripe);
+            if (Volatile.Read(ref _database._disposed) != 0)
+            {
+                _database.UnmapIfIdle();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Counts running lookups on counters spread over cache lines by thread, so that threads looking
+    /// up at the same time do not fight over one counter.
+    /// </summary>
+    private sealed class LookupCounter
+    {
+        private const int Spacing = 16; // longs: 128 bytes between counters
+        private readonly long[] _counters;
+        private readonly int _mask;
+
+        public LookupCounter()
+        {
+            var stripes = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, Environment.ProcessorCount * 2));
+            _counters = new long[stripes * Spacing];
+            _mask = stripes - 1;
+        }
+
+        public long Running
+        {
+            get
+            {
+                long sum = 0;
+                for (var i = 0; i < _counters.Length; i += Spacing)
+                {
+                    sum += Interlocked.Read(ref _counters[i]);
+                }
+
+                return sum;
+            }
+        }
+
+        public int Enter()
+        {
+            var stripe = (Environment.CurrentManagedThreadId & _mask) * Spacing;
+            Interlocked.Increment(ref _counters[stripe]);
+            return stripe;
+        }
+
+        public void Exit(int stripe) => Interlocked.Decrement(ref _counters[stripe]);
     }
 }

@@ -99,7 +99,7 @@ internal readonly ref struct DataSection
                 throw Invalid($"end marker at offset {offset} has size {size}, not 0");
             case MmdbKind.String or MmdbKind.Bytes or MmdbKind.Double or MmdbKind.Float or MmdbKind.UInt16 or MmdbKind.UInt32
                 or MmdbKind.Int32 or MmdbKind.UInt64 or MmdbKind.UInt128 or MmdbKind.DataCacheContainer:
-                Need(offset, size, kind.ToString());
+                Need(offset, size, kind);
                 break;
         }
 
@@ -371,6 +371,14 @@ internal readonly ref struct DataSection
         if ((long)offset + count > _bytes.Length)
         {
             throw Invalid($"{what} at offset {offset} needs {count} bytes, past the end of the {_name} ({_bytes.Length} bytes)");
+        }
+    }
+
+    private void Need(int offset, int count, MmdbKind kind)
+    {
+        if ((long)offset + count > _bytes.Length)
+        {
+            Need(offset, count, kind.ToString());
         }
     }
 
