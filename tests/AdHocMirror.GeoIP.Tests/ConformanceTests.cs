@@ -88,6 +88,18 @@ public sealed class ConformanceTests
             Assert.Equal(city.CountryIsoCode, record.Path("country", "iso_code")?.AsString());
             Assert.Equal(city.TimeZone, record.Path("location", "time_zone")?.AsString());
             Assert.Equal(network, city.Network);
+
+            // An IPv4 network stored under ::/96 answers IPv4 lookups too, with the IPv4 prefix length.
+            var bytes = network.BaseAddress.GetAddressBytes();
+            if (bytes.Length == 16 && network.PrefixLength >= 96 && bytes.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0)
+            {
+                var ipv4 = new IPAddress(bytes.AsSpan(12));
+                Assert.True(database.TryLookupCity(ipv4, out var viaIpv4), $"{ipv4} has no record");
+                Assert.Equal(network.PrefixLength - 96, viaIpv4.PrefixLength);
+                Assert.Equal(city.CityName, viaIpv4.CityName);
+                Assert.Equal(city.Latitude, viaIpv4.Latitude);
+                Assert.Equal(new IPNetwork(ipv4, network.PrefixLength - 96), viaIpv4.Network);
+            }
         }
     }
 }

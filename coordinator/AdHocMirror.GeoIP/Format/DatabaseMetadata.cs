@@ -39,7 +39,7 @@ public sealed record DatabaseMetadata(
         }
 
         var minor = map["binary_format_minor_version"] is not null ? (int)Unsigned(map, "binary_format_minor_version", ushort.MaxValue) : 0;
-        var epoch = map["build_epoch"] is not null ? Unsigned(map, "build_epoch", long.MaxValue / 2) : 0;
+        var epoch = map["build_epoch"] is not null ? Unsigned(map, "build_epoch", 253402300799) : 0;
         var type = map["database_type"] is { Kind: MmdbKind.String } t ? t.AsString()
             : throw new InvalidDatabaseException("metadata: database_type is missing or not a string");
         var languages = map["languages"] is { Kind: MmdbKind.Array } l

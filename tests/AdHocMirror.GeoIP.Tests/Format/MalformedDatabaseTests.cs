@@ -162,6 +162,16 @@ public sealed class MalformedDatabaseTests : IDisposable
         }
     }
 
+    [Fact]
+    public void End_markers_and_data_cache_containers_decode_as_such()
+    {
+        using var database = GeoDatabase.Open(Write(File(Array(Control(13, 0), [.. Control(12, 3), 1, 2, 3], String("after")))));
+        var items = database.Lookup(InData)!.AsArray();
+        Assert.Equal([MmdbKind.EndMarker, MmdbKind.DataCacheContainer, MmdbKind.String], items.Select(i => i.Kind));
+        Assert.Equal("after", items[2].AsString());
+        database.Verify();
+    }
+
     private string Write(byte[] bytes)
     {
         var path = _dir.Combine(Guid.NewGuid().ToString("N") + ".mmdb");
