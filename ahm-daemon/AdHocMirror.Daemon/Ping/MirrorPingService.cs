@@ -1,0 +1,57 @@
+using AdHocMirror.Contracts;
+using AdHocMirror.Contracts.V1;
+using AdHocMirror.Daemon.Serving;
+using AdHocMirror.Daemon.Status;
+using AdHocMirror.Wire;
+using Microsoft.Extensions.Logging;
+
+using MirrorState = AdHocMirror.Daemon.Status.MirrorState;
+
+namespace AdHocMirror.Daemon.Ping;
+
+/// <summary>
+/// ahm.v1.MirrorPing on the daemon's own listener: proves we hold the session (HMAC over the nonce and session id,
+/// see <see cref="PingProof"/>), and reports the served versions and active connections.
+/// </summary>
+public sealed partial class MirrorPingService(MirrorState state, ServingSupervisor serving, ILogger<MirrorPingService> logger)
+{
+    public const int NonceLength = 32;
+
+    public ServiceBinding Bind() => new ServiceBinding(MirrorPingMethods.Service).Unary(MirrorPingMethods.Ping, PingAsync);
+
+    public Task<PingReply> PingAsync(PingRequest request, CallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var session = state.Session;
+        if (session is null)
+        {
+            throw new RpcException(StatusCode.FailedPrecondition, "not logged in");
+        }
+
+        if (request.SessionId != session.Id)
+        {
+            LogWrongSession(logger);
+            throw new RpcException(StatusCode.FailedPrecondition, "not this mirror's session");
+        }
+
+        // A short or absent nonce would let a recorded answer be replayed.
+        if (request.Nonce.Length < 16 || request.Nonce.Length > 64)
+        {
+            throw new RpcException(StatusCode.InvalidArgument, $"nonce must be 16 to 64 bytes (expected {NonceLength})");
+        }
+
+        var connections = serving.ActiveConnections();
+        var reply = new PingReply
+        {
+            Proof = Google.Protobuf.ByteString.CopyFrom(PingProof.Compute(session.Secret, request.Nonce.Span, session.Id)),
+            ActiveConnections = (uint)connections,
+        };
+        reply.Versions.AddRange(state.ContractVersions());
+        state.Update(s => s with { ActiveConnections = connections });
+        state.RecordPing();
+        return Task.FromResult(reply);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ping for a session that is not ours; ignoring")]
+    private static partial void LogWrongSession(ILogger logger);
+}
