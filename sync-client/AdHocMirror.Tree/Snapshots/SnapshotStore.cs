@@ -62,7 +62,7 @@ public sealed partial class SnapshotStore
 
     /// <summary>All published snapshots still on disk, oldest first.</summary>
     public IReadOnlyList<Snapshot> List() =>
-        [.. Directory.EnumerateDirectories(SnapshotsDir).Select(d => Load(Path.GetFileName(d))).OfType<Snapshot>().OrderBy(s => s.PublishedAt).ThenBy(s => s.Id, StringComparer.Ordinal)];
+        [.. Directory.EnumerateDirectories(SnapshotsDir).Select(d => Load(Path.GetFileName(d))).OfType<Snapshot>().OrderBy(s => s.Version).ThenBy(s => s.PublishedAt).ThenBy(s => s.Id, StringComparer.Ordinal)];
 
     /// <summary>A new empty directory to sync into; <see cref="IncomingSnapshot.LinkDest"/> is the current snapshot for rsync --link-dest.</summary>
     public IncomingSnapshot BeginIncoming()
