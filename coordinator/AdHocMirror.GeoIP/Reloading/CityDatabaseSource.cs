@@ -16,6 +16,7 @@ public sealed partial class CityDatabaseSource : IDisposable
     private readonly ILogger _logger;
     private readonly string _path;
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private readonly Lock _swapGate = new();
     private readonly FileSystemWatcher? _watcher;
     private readonly ITimer _timer;
     private GeoDatabase? _current;
@@ -150,14 +151,7 @@ public sealed partial class CityDatabaseSource : IDisposable
                 return false;
             }
 
-            if (_disposed)
-            {
-                fresh.Dispose();
-                return false;
-            }
-
-            PutInService(fresh, identity.Value);
-            return true;
+            return PutInService(fresh, identity.Value);
         }
         finally
         {
@@ -172,10 +166,14 @@ public sealed partial class CityDatabaseSource : IDisposable
             return;
         }
 
-        _disposed = true;
+        lock (_swapGate)
+        {
+            _disposed = true;
+            Interlocked.Exchange(ref _current, null)?.Dispose();
+        }
+
         _watcher?.Dispose();
         _timer.Dispose();
-        Interlocked.Exchange(ref _current, null)?.Dispose();
     }
 
     private GeoDatabase OpenChecked()
@@ -197,16 +195,27 @@ public sealed partial class CityDatabaseSource : IDisposable
         }
     }
 
-    private void PutInService(GeoDatabase database, FileIdentity identity)
+    private bool PutInService(GeoDatabase database, FileIdentity identity)
     {
-        var old = Interlocked.Exchange(ref _current, database);
-        _inService = identity;
-        _rejected = null;
-        Interlocked.Increment(ref _generation);
+        GeoDatabase? old;
+        lock (_swapGate)
+        {
+            if (_disposed)
+            {
+                database.Dispose();
+                return false;
+            }
+
+            old = Interlocked.Exchange(ref _current, database);
+            _inService = identity;
+            _rejected = null;
+            Interlocked.Increment(ref _generation);
+        }
 
         // Unmaps once the lookups still running on it end (see GeoDatabase.Dispose).
         old?.Dispose();
         Log.InService(_logger, _path, database.Metadata.DatabaseType, database.Metadata.BuildTime, old is not null);
+        return true;
     }
 
     private FileSystemWatcher? Watch(string path)

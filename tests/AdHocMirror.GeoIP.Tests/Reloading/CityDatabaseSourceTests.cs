@@ -22,6 +22,12 @@ public sealed class CityDatabaseSourceTests : IDisposable
     public async Task A_file_renamed_over_the_database_is_swapped_in_while_lookups_run()
     {
         await MaxMindWriter.WriteAsync(LivePath, 6, 28, city: "Old");
+        var replacements = new[] { ("New", 2L), ("Newer", 3L), ("Newest", 4L) };
+        foreach (var (city, _) in replacements)
+        {
+            await MaxMindWriter.WriteAsync(_dir.Combine($"GeoLite2-City.mmdb.{city}.tmp"), 6, 28, city);
+        }
+
         using var source = CityDatabaseSource.Open(
             new CityDatabaseSourceOptions { Path = LivePath, CheckInterval = TimeSpan.FromHours(1) }, _log);
         Assert.Equal(1, source.Generation);
@@ -61,11 +67,9 @@ public sealed class CityDatabaseSourceTests : IDisposable
             TaskCreationOptions.LongRunning)).ToArray();
 
         // Three replacements in a row, each written beside the file and renamed over it, as geoipupdate does.
-        foreach (var (city, generation) in new[] { ("New", 2L), ("Newer", 3L), ("Newest", 4L) })
+        foreach (var (city, generation) in replacements)
         {
-            var staging = _dir.Combine($"GeoLite2-City.mmdb.{city}.tmp");
-            await MaxMindWriter.WriteAsync(staging, 6, 28, city);
-            File.Move(staging, LivePath, overwrite: true);
+            File.Move(_dir.Combine($"GeoLite2-City.mmdb.{city}.tmp"), LivePath, overwrite: true);
             await Eventually.TrueAsync(() => source.TryLookupCity(London, out var l) && l.CityName == city, $"lookups answer {city}");
             Assert.Equal(generation, source.Generation);
         }
