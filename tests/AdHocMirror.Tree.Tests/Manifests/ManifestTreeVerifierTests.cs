@@ -25,6 +25,21 @@ public sealed class ManifestTreeVerifierTests
     }
 
     [Fact]
+    public async Task The_signed_version_of_an_installed_tree_is_read_from_the_top_level_Manifest_alone()
+    {
+        await using var tree = await SignedTree.CreateAsync(files: 20);
+        var version = await Verifier.ReadSignedVersionAsync(tree.Path, tree.Keyring);
+        Assert.True(version.Succeeded, version.Summary);
+        Assert.Equal(tree.Options.Timestamp, version.Version.Generated);
+        Assert.Equal(0, version.FilesChecked);
+
+        await File.WriteAllTextAsync(tree.File("Manifest"), (await File.ReadAllTextAsync(tree.File("Manifest"))).Replace("TIMESTAMP 2026-11-21T00:45:01Z", "TIMESTAMP 2027-01-01T00:00:00Z", StringComparison.Ordinal));
+        var forged = await Verifier.ReadSignedVersionAsync(tree.Path, tree.Keyring);
+        Assert.False(forged.Succeeded);
+        Assert.Null(forged.SignedVersion);
+    }
+
+    [Fact]
     public async Task Every_mismatch_is_reported_by_path()
     {
         await using var tree = await SignedTree.CreateAsync(files: 120);
