@@ -177,6 +177,13 @@ public sealed unsafe class GeoDatabase : IDisposable
         return offset < 0 ? null : Data.Decode(offset, out _);
     }
 
+    /// <summary>Whether the database has a record for an address, and the prefix length of the network matched; reads no data.</summary>
+    public bool TryFindNetwork(IPAddress address, out int prefixLength)
+    {
+        using var lease = new Lease(this);
+        return FindRecord(ref address, out prefixLength) >= 0;
+    }
+
     /// <summary>The City fields of an address, without decoding the whole record; false when the database has no record for it.</summary>
     public bool TryLookupCity(IPAddress address, out CityLocation location)
     {

@@ -84,6 +84,8 @@ public sealed class ConformanceTests
             Assert.True(database.TryLookupCity(network.BaseAddress, out var city));
             Assert.NotNull(record);
             Assert.Equal(network.PrefixLength, prefix);
+            Assert.True(database.TryFindNetwork(network.BaseAddress, out var found));
+            Assert.Equal(network.PrefixLength, found);
             Assert.Equal(city.CityName, record.Path("city", "names", "en")?.AsString());
             Assert.Equal(city.CountryIsoCode, record.Path("country", "iso_code")?.AsString());
             Assert.Equal(city.TimeZone, record.Path("location", "time_zone")?.AsString());

@@ -140,6 +140,10 @@ public sealed class WrittenDatabaseTests
         Assert.False(database.TryLookupCity(IPAddress.Parse("8.8.8.8"), out _));
         Assert.Null(database.Lookup(IPAddress.Parse("8.8.8.8"), out var emptyPrefix));
         Assert.InRange(emptyPrefix, 1, 32);
+        Assert.False(database.TryFindNetwork(IPAddress.Parse("8.8.8.8"), out var alsoEmpty));
+        Assert.Equal(emptyPrefix, alsoEmpty);
+        Assert.True(database.TryFindNetwork(IPAddress.Parse("81.2.69.200"), out var matched));
+        Assert.Equal(24, matched);
 
         if (ipVersion == 6)
         {
