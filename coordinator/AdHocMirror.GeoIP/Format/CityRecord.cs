@@ -28,28 +28,29 @@ internal static class CityRecord
         var at = payload;
         for (var i = 0; i < count; i++)
         {
-            var key = data.ResolveString(at, out _);
-            at = data.Next(at);
+            var key = data.ReadKey(ref at);
+            var entry = data.Resolve(at, out var entryKind, out var entrySize, out var afterPointer);
             if (key.SequenceEqual("city"u8))
             {
-                city = EnglishName(data, at, strings);
+                city = FieldIn(data, entry, entryKind, entrySize, "names"u8, out var names) && Field(data, names, "en"u8, out var english)
+                    ? String(data, english, strings)
+                    : null;
             }
             else if (key.SequenceEqual("continent"u8))
             {
-                continent = Field(data, at, "code"u8, out var code) ? String(data, code, strings) : null;
+                continent = FieldIn(data, entry, entryKind, entrySize, "code"u8, out var code) ? String(data, code, strings) : null;
             }
             else if (key.SequenceEqual("country"u8))
             {
-                country = Field(data, at, "iso_code"u8, out var iso) ? String(data, iso, strings) : null;
+                country = FieldIn(data, entry, entryKind, entrySize, "iso_code"u8, out var iso) ? String(data, iso, strings) : null;
             }
             else if (key.SequenceEqual("location"u8))
             {
-                var location = data.Resolve(at, out var locationKind, out var fields, out _);
-                for (var f = 0; locationKind == MmdbKind.Map && f < fields; f++)
+                var location = entry;
+                for (var f = 0; entryKind == MmdbKind.Map && f < entrySize; f++)
                 {
-                    var name = data.ResolveString(location, out _);
-                    location = data.Next(location);
-                    var value = data.Resolve(location, out var valueKind, out var size, out _);
+                    var name = data.ReadKey(ref location);
+                    var value = data.Resolve(location, out var valueKind, out var size, out var afterValue);
                     if (name.SequenceEqual("latitude"u8))
                     {
                         hasLatitude = data.TryReadNumber(valueKind, value, size, out latitude);
@@ -64,16 +65,16 @@ internal static class CityRecord
                     }
                     else if (name.SequenceEqual("time_zone"u8))
                     {
-                        timeZone = String(data, location, strings);
+                        timeZone = valueKind == MmdbKind.String ? strings.Get(value, data.Payload(value, size)) : null;
                     }
 
-                    location = data.Next(location);
+                    location = afterValue >= 0 ? afterValue : data.SkipPayload(value, valueKind, size, 1);
                 }
             }
             else if (key.SequenceEqual("subdivisions"u8))
             {
-                var item = data.Resolve(at, out var listKind, out var items, out _);
-                for (var s = 0; listKind == MmdbKind.Array && s < items && s < 2; s++)
+                var item = entry;
+                for (var s = 0; entryKind == MmdbKind.Array && s < entrySize && s < 2; s++)
                 {
                     var subdivision = new Subdivision(
                         Field(data, item, "iso_code"u8, out var iso) ? String(data, iso, strings) : null,
@@ -92,7 +93,7 @@ internal static class CityRecord
                 }
             }
 
-            at = data.Next(at);
+            at = afterPointer >= 0 ? afterPointer : data.SkipPayload(entry, entryKind, entrySize, 0);
         }
 
         return new CityLocation
@@ -122,11 +123,17 @@ internal static class CityRecord
     /// <summary>Finds the field named <paramref name="key"/> in the map at <paramref name="offset"/> (following a pointer).</summary>
     private static bool Field(DataSection data, int offset, ReadOnlySpan<byte> key, out int field)
     {
-        var at = data.Resolve(offset, out var kind, out var count, out _);
+        var payload = data.Resolve(offset, out var kind, out var count, out _);
+        return FieldIn(data, payload, kind, count, key, out field);
+    }
+
+    /// <summary>As <see cref="Field"/>, for a value whose header was read already.</summary>
+    private static bool FieldIn(DataSection data, int payload, MmdbKind kind, int count, ReadOnlySpan<byte> key, out int field)
+    {
+        var at = payload;
         for (var i = 0; kind == MmdbKind.Map && i < count; i++)
         {
-            var name = data.ResolveString(at, out _);
-            at = data.Next(at);
+            var name = data.ReadKey(ref at);
             if (name.SequenceEqual(key))
             {
                 field = at;

@@ -177,6 +177,20 @@ internal readonly ref struct DataSection
         return _bytes.Slice(payload, size);
     }
 
+    /// <summary>Reads a map key (a string, or a pointer to one) and moves <paramref name="offset"/> past it.</summary>
+    public ReadOnlySpan<byte> ReadKey(ref int offset)
+    {
+        var start = offset;
+        var payload = Resolve(offset, out var kind, out var size, out var next);
+        if (kind != MmdbKind.String)
+        {
+            throw Invalid($"expected a string at offset {start}, found a {kind}");
+        }
+
+        offset = next >= 0 ? next : payload + size;
+        return _bytes.Slice(payload, size);
+    }
+
     public ReadOnlySpan<byte> Payload(int payload, int size) => _bytes.Slice(payload, size);
 
     public UInt128 ReadUnsigned(int payload, int size)
