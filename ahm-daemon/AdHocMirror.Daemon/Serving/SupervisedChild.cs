@@ -16,6 +16,7 @@ public sealed partial class SupervisedChild(string name, Func<ProcessStartInfo> 
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
     private Process? _process;
+    private bool _disposed;
 
     public string Name { get; } = name;
 
@@ -100,9 +101,22 @@ public sealed partial class SupervisedChild(string name, Func<ProcessStartInfo> 
     {
         if (!string.IsNullOrWhiteSpace(line))
         {
-            Log.Output(logger, Name, line);
+            Log.Output(logger, Name, Redact(line));
         }
     }
+
+    /// <summary>Client addresses are never logged in full (DESIGN.md "Anonymous and private"): the host part is cut.</summary>
+    internal static string Redact(string line)
+    {
+        line = IPv4().Replace(line, m => m.Groups[1].Value + ".x");
+        return IPv6().Replace(line, m => m.Groups[1].Value + "::x");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}\b")]
+    private static partial System.Text.RegularExpressions.Regex IPv4();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b([0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4})(?::[0-9a-fA-F]{0,4}){2,5}\b")]
+    private static partial System.Text.RegularExpressions.Regex IPv6();
 
     private async Task TerminateAsync(Process process)
     {
@@ -140,6 +154,11 @@ public sealed partial class SupervisedChild(string name, Func<ProcessStartInfo> 
 
     public async Task StopAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         if (_loop is not null)
         {
@@ -149,7 +168,13 @@ public sealed partial class SupervisedChild(string name, Func<ProcessStartInfo> 
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
         await StopAsync();
+        _disposed = true;
         _stopping.Dispose();
     }
 

@@ -82,6 +82,7 @@ public sealed partial class SnapshotKeeper(
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(options.SyncTimeout);
                 var started = clock.GetTimestamp();
+                Log.Syncing(logger, source.Protocol.ToString(), candidate.Uri);
                 try
                 {
                     last = await source.SyncAsync(candidate.Uri, candidate.Promised, timeout.Token);
@@ -232,6 +233,9 @@ public sealed partial class SnapshotKeeper(
 
         [LoggerMessage(5, LogLevel.Warning, "The coordinator named no {Protocol} upstream: {Detail}")]
         public static partial void NoCandidates(ILogger logger, string protocol, string detail);
+
+        [LoggerMessage(7, LogLevel.Information, "Syncing {Protocol} from {Upstream}")]
+        public static partial void Syncing(ILogger logger, string protocol, string upstream);
 
         [LoggerMessage(6, LogLevel.Debug, "Could not report a sync to the coordinator: {Detail}")]
         public static partial void ReportFailed(ILogger logger, string detail);

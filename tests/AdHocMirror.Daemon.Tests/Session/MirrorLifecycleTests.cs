@@ -1,0 +1,49 @@
+using AdHocMirror.Daemon.Enrolment;
+using AdHocMirror.Daemon.Status;
+using AdHocMirror.Daemon.Tests.Support;
+using AdHocMirror.Testing;
+using AdHocMirror.Tree.Manifests;
+using AdHocMirror.Tree.OpenPgp;
+using AdHocMirror.Tree.Rsync;
+
+namespace AdHocMirror.Daemon.Tests.Session;
+
+/// <summary>The daemon between a real coordinator and a real upstream: enrol, sync, verify, publish, log in, get pinged, serve.</summary>
+public sealed class MirrorLifecycleTests
+{
+    [Fact]
+    public async Task Enrols_publishes_a_verified_snapshot_goes_online_and_serves_rsync_and_git()
+    {
+        await using var world = await MirrorWorld.StartAsync();
+        var mirror = await world.OnlineAsync(OfficialUpstream.FirstVersion);
+
+        // Enrolled: the key is kept private in the state directory.
+        var key = new KeyFile(world.Options.KeyFile).Load();
+        Assert.NotNull(key);
+        Assert.Equal(mirror.KeyId, key.KeyId);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(world.Options.KeyFile));
+        Assert.Equal(world.Options.RsyncUri, mirror.Endpoints.RsyncUri);
+        Assert.Equal(world.Options.GitUri, mirror.Endpoints.GitUri);
+        Assert.Contains(mirror.Versions, v => v.Protocol == AdHocMirror.Contracts.V1.Protocol.Git && v.Commit == world.Upstream.GitHead);
+
+        // A stock rsync client with portage's options gets a tree that verifies.
+        var client = Path.Combine(world.Root, "client-rsync");
+        Directory.CreateDirectory(client);
+        (await ExternalProcess.RunAsync("rsync", PortageRsync.Arguments(world.Options.RsyncUri, client, null))).EnsureSuccess("rsync from the mirror");
+        await using (var keyring = await OpenPgpKeyring.OpenAsync(world.Upstream.Key.PublicKeyFile))
+        {
+            var verification = await new ManifestTreeVerifier().VerifyAsync(client, keyring);
+            Assert.True(verification.Succeeded, verification.Summary);
+            Assert.Equal(OfficialUpstream.FirstVersion, verification.Version.Generated);
+        }
+
+        // A stock shallow git clone gets the signed head.
+        var clone = Path.Combine(world.Root, "client-git");
+        (await ExternalProcess.RunAsync("git", ["clone", "--quiet", "--depth", "1", world.Options.GitUri, clone])).EnsureSuccess("git clone --depth 1");
+        Assert.Equal(world.Upstream.GitHead, (await ExternalProcess.RunAsync("git", ["-C", clone, "rev-parse", "HEAD"])).Stdout.Trim());
+
+        // The status file tells the volunteer what is going on.
+        await Eventually.TrueAsync(() => StatusFile.Read(world.Options.StatusFile) is { Session: "online", Rsync.Serving: true, Git.Serving: true } s
+            && s.KeyId == key.KeyId && s.Pings > 0 && s.Rsync.Version == OfficialUpstream.FirstVersion, "status file shows the mirror online");
+    }
+}
