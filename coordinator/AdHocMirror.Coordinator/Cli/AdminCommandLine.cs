@@ -328,6 +328,12 @@ public static class AdminCommandLine
             else if (table is not null)
             {
                 var (t, footer) = table();
+                if (Console.IsOutputRedirected)
+                {
+                    // Piped: no terminal width to fit, so never wrap a key id across lines.
+                    AnsiConsole.Profile.Width = 1000;
+                }
+
                 AnsiConsole.Write(t);
                 AnsiConsole.WriteLine(footer);
             }

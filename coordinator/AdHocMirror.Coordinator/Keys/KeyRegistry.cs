@@ -370,7 +370,13 @@ public sealed partial class KeyRegistry(
             metrics.Housekeeping.Inc(action);
         }
 
-        var purged = await WriteAsync(
+        bool anyPurgeable;
+        lock (_gate)
+        {
+            anyPurgeable = _keys.Values.Any(e => e.Record.Status != KeyStatus.Live && e.Record.EndedAt < now - options.CoolOff);
+        }
+
+        IReadOnlyList<string> purged = !anyPurgeable ? [] : await WriteAsync(
             () => store.PurgeTombstonesAsync(now - options.CoolOff, id => Audit(AuditRecord.System, "purge-tombstone", id, "cool-off ended"), cancellationToken),
             cancellationToken);
         lock (_gate)

@@ -16,7 +16,4 @@ public sealed class PingOptions
 
     /// <summary>Pings in flight at once.</summary>
     public int MaxConcurrency { get; set; } = 64;
-
-    /// <summary>How often the scheduler looks for due pings; due times are spread over the interval, so each tick starts a slice.</summary>
-    public TimeSpan Tick { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -27,19 +27,19 @@ public sealed partial class PingScheduler(
     ILogger<PingScheduler> logger) : BackgroundService
 {
     private static readonly TimeSpan ChannelIdleLimit = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan MinimumSleep = TimeSpan.FromMilliseconds(1);
     private readonly Lock _gate = new();
     private readonly PriorityQueue<(string KeyId, string SessionId, DateTimeOffset Due), DateTimeOffset> _queue = new();
     private readonly Dictionary<string, (string SessionId, DateTimeOffset Due)> _planned = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (GrpcChannel Channel, DateTimeOffset LastUsed)> _channels = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots = new(options.MaxConcurrency, options.MaxConcurrency);
-    private readonly SemaphoreSlim _wake = new(0);
+    private TaskCompletionSource _planChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _lastSweep;
 
     /// <summary>Pings a session as soon as possible (after login, after release from quarantine).</summary>
     public void PingSoon(string keyId, string sessionId)
     {
         Plan(keyId, sessionId, clock.GetUtcNow());
-        _wake.Release();
     }
 
     /// <summary>Plans the first ping of a restored session somewhere in the next interval, so a restart does not burst.</summary>
@@ -54,10 +54,21 @@ public sealed partial class PingScheduler(
         {
             try
             {
-                await StartDuePingsAsync(inFlight, stoppingToken);
+                Task planChanged;
+                lock (_gate)
+                {
+                    planChanged = _planChanged.Task;
+                }
+
+                var next = await StartDuePingsAsync(inFlight, stoppingToken);
                 SweepChannels();
+
+                // Sleep until the earliest planned ping (no polling while idle), or until a plan changes.
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                await Task.WhenAny(Task.Delay(options.Tick, clock, wait.Token), _wake.WaitAsync(wait.Token));
+                // Never a zero delay: a timer may round down to whole milliseconds, and an already
+                // completed delay would spin this loop without ever letting the clock move.
+                var sleep = next is { } due ? Task.Delay(Max(due - clock.GetUtcNow(), MinimumSleep), clock, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
+                await Task.WhenAny(sleep, planChanged).WaitAsync(stoppingToken);
                 wait.Cancel();
                 inFlight.RemoveAll(t => t.IsCompleted);
             }
@@ -101,10 +112,13 @@ public sealed partial class PingScheduler(
 
             _planned[keyId] = (sessionId, due);
             _queue.Enqueue((keyId, sessionId, due), due);
+            _planChanged.TrySetResult();
+            _planChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
 
-    private async Task StartDuePingsAsync(List<Task> inFlight, CancellationToken cancellationToken)
+    /// <returns>When the next planned ping is due, or null when none is planned.</returns>
+    private async Task<DateTimeOffset?> StartDuePingsAsync(List<Task> inFlight, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         while (true)
@@ -112,9 +126,14 @@ public sealed partial class PingScheduler(
             (string KeyId, string SessionId, DateTimeOffset Due) item;
             lock (_gate)
             {
-                if (!_queue.TryPeek(out item, out var due) || due > now)
+                if (!_queue.TryPeek(out item, out var due))
                 {
-                    return;
+                    return null;
+                }
+
+                if (due > now)
+                {
+                    return due;
                 }
 
                 _queue.Dequeue();
@@ -208,6 +227,8 @@ public sealed partial class PingScheduler(
 
         Plan(mirror.KeyId, mirror.SessionId, clock.GetUtcNow() + Jittered());
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private TimeSpan Jittered() => options.Interval * (1 + (options.Jitter * ((Random.Shared.NextDouble() * 2) - 1)));
 

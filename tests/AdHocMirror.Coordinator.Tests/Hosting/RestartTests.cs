@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using AdHocMirror.Contracts;
+using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Tests.Support;
+using AdHocMirror.Testing;
+using AdHocMirror.Wire;
+using Google.Protobuf.WellKnownTypes;
+
+namespace AdHocMirror.Coordinator.Tests.Hosting;
+
+public sealed class RestartTests
+{
+    [Fact]
+    public async Task Kill_9_loses_no_acknowledged_registration_rotation_revocation_blacklist_or_session()
+    {
+        using var dir = new TempDir("ahm-restart");
+        var port = FreePort.Next();
+        var adminPort = FreePort.Next();
+        string[] args = ["--listen", $"127.0.0.1:{port}", "--admin-listen", $"127.0.0.1:{adminPort}", "--metrics-listen", "off", "--data-dir", dir.Path, "--registrations-per-hour", "1000"];
+
+        using var channel = GrpcChannel.ForAddress($"127.0.0.1:{port}");
+        using var adminChannel = GrpcChannel.ForAddress($"127.0.0.1:{adminPort}");
+        var registry = new RegistryClient(channel);
+        var sessions = new SessionsClient(channel);
+        var registered = new List<RegisterReply>();
+        RegisterReply rotated, revoked, blacklisted;
+        string sessionId;
+
+        var first = CoordinatorProgram.StartServe(args);
+        try
+        {
+            await Eventually.TrueAsync(async () => (await registry.RegisterAsync(new())) is not null, "the coordinator answers");
+            var admin = new AdminClient(adminChannel, (await File.ReadAllTextAsync(dir.Combine("admin.token"))).Trim());
+            for (var i = 0; i < 20; i++)
+            {
+                registered.Add(await registry.RegisterAsync(new()));
+            }
+
+            var old = registered[0];
+            rotated = await registry.RotateKeyAsync(new(), CoordinatorFixture.With(old));
+            revoked = registered[1];
+            await admin.RevokeKeyAsync(new() { KeyId = revoked.KeyId, Reason = "test revoke" });
+            blacklisted = registered[2];
+            await admin.BlacklistKeyAsync(new() { KeyId = blacklisted.KeyId, Reason = "test blacklist", Duration = Duration.FromTimeSpan(TimeSpan.FromDays(90)) });
+            await admin.BlacklistNetworkAsync(new() { Prefix = "198.51.100.0/24", Reason = "test net" });
+            sessionId = (await sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(registered[3]))).SessionId;
+        }
+        finally
+        {
+            first.Kill(); // SIGKILL: no shutdown, no flush
+            await first.WaitForExitAsync();
+            first.Dispose();
+        }
+
+        var second = CoordinatorProgram.StartServe(args);
+        try
+        {
+            var admin = new AdminClient(adminChannel, (await File.ReadAllTextAsync(dir.Combine("admin.token"))).Trim());
+            await Eventually.TrueAsync(async () => (await admin.ListKeysAsync(new())) is not null, "the restarted coordinator answers");
+
+            foreach (var key in registered.Skip(4))
+            {
+                await registry.RotateKeyAsync(new(), CoordinatorFixture.With(key)); // each acknowledged key still works
+            }
+
+            await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => registry.RotateKeyAsync(new(), CoordinatorFixture.With(registered[0])));
+            await registry.RotateKeyAsync(new(), CoordinatorFixture.With(rotated));
+            await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Revoked, () => registry.RotateKeyAsync(new(), CoordinatorFixture.With(revoked)));
+            var e = await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Blacklisted, () => registry.RotateKeyAsync(new(), CoordinatorFixture.With(blacklisted)));
+            Assert.Contains("test blacklist", e.Detail, StringComparison.Ordinal);
+            var blacklist = await admin.ListBlacklistAsync(new());
+            Assert.Contains(blacklist.Entries, b => b.Prefix == "198.51.100.0/24" && b.Reason == "test net");
+
+            // The open session came back: the mirror is known (and pinged) without logging in again.
+            var mirrors = await admin.ListMirrorsAsync(new());
+            Assert.Equal(registered[3].KeyId, Assert.Single(mirrors.Mirrors).KeyId);
+            await sessions.ReportVersionAsync(new(), CoordinatorFixture.With(registered[3], sessionId));
+
+            var audit = (await admin.ListAuditAsync(new())).Entries.Select(a => a.Action).ToList();
+            Assert.Contains("revoke", audit);
+            Assert.Contains("blacklist-key", audit);
+            Assert.Contains("blacklist-network", audit);
+        }
+        finally
+        {
+            second.Kill();
+            await second.WaitForExitAsync();
+            second.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Serve_refuses_bad_settings_with_the_usage_exit_code()
+    {
+        using var dir = new TempDir("ahm-serve");
+        var result = await CoordinatorProgram.RunAsync("serve", "--listen", "nonsense", "--data-dir", dir.Path);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--listen", result.Stderr, StringComparison.Ordinal);
+
+        result = await CoordinatorProgram.RunAsync("serve", "--ping-interval", "soon", "--data-dir", dir.Path);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--ping-interval", result.Stderr, StringComparison.Ordinal);
+
+        var config = dir.Combine("coordinator.conf");
+        await File.WriteAllTextAsync(config, "key_lifetime = 30d\nping_address = sometimes\n");
+        result = await CoordinatorProgram.RunAsync("serve", "--config", config, "--data-dir", dir.Path);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("ping_address", result.Stderr, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Net;
+using AdHocMirror.Contracts;
+using AdHocMirror.Contracts.V1;
+using AdHocMirror.Wire;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AdHocMirror.Coordinator.Tests.Support;
+
+/// <summary>The daemon side of liveness: a real MirrorPing gRPC server on loopback that can be stopped and started on the same port.</summary>
+public sealed class FakeMirror(IPAddress? address = null) : IAsyncDisposable
+{
+    private GrpcServer? _server;
+
+    /// <summary>The loopback address it answers on (127.0.0.x stands for different hosts).</summary>
+    public IPAddress Address { get; } = address ?? IPAddress.Loopback;
+
+    public int Port { get; private set; }
+
+    /// <summary>The session secret from LoginReply; null answers with a forged proof.</summary>
+    public string? SessionSecret { get; set; }
+
+    public uint ActiveConnections { get; set; }
+
+    public List<TreeVersion> Versions { get; } = [];
+
+    private int _pings;
+
+    public int Pings => Volatile.Read(ref _pings);
+
+    public async Task StartAsync()
+    {
+        var binding = new ServiceBinding(MirrorPingMethods.Service).Unary(MirrorPingMethods.Ping, PingAsync);
+        _server = GrpcServer.Create([new GrpcListenEndpoint(new IPEndPoint(Address, Port))], [binding], new GrpcServerOptions(), NullLoggerFactory.Instance);
+        await _server.StartAsync();
+        Port = _server.Port;
+    }
+
+    public async Task StopAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+            _server = null;
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    private Task<PingReply> PingAsync(PingRequest request, CallContext context)
+    {
+        Interlocked.Increment(ref _pings);
+        var proof = SessionSecret is { } secret
+            ? PingProof.Compute(secret, request.Nonce.Span, request.SessionId)
+            : System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var reply = new PingReply { Proof = Google.Protobuf.ByteString.CopyFrom(proof), ActiveConnections = ActiveConnections };
+        reply.Versions.AddRange(Versions);
+        return Task.FromResult(reply);
+    }
+}
