@@ -200,7 +200,7 @@ public sealed class StagingAreaTests
                     () => rsync.HasExited || Directory.EnumerateFiles(staging.Path, "*", SearchOption.AllDirectories).Count() >= total * fraction,
                     $"rsync to copy {fraction:P0} of the files");
                 Assert.False(rsync.HasExited, "rsync finished before it could be killed: " + (rsync.HasExited ? await errors : string.Empty));
-                rsync.Kill();
+                rsync.Kill(entireProcessTree: true); // SIGKILL to rsync's sender, receiver and generator alike
                 await rsync.WaitForExitAsync();
                 Assert.False((await new ManifestTreeVerifier().VerifyAsync(staging.Path, setup.Keyring)).Succeeded);
             }
