@@ -23,6 +23,7 @@ public sealed record MirrorKey(string KeyId, DateTimeOffset ExpiresAt);
 public sealed partial class KeyRegistry(
     ICoordinatorStore store,
     MirrorDirectory directory,
+    MirrorQuarantine quarantine,
     AuditTrail audit,
     KeyOptions options,
     RegistrationLimiter limiter,
@@ -198,6 +199,7 @@ public sealed partial class KeyRegistry(
                 }
             }
 
+            quarantine.Rekey(key.KeyId, fresh.KeyId);
             directory.Rekey(key.KeyId, fresh.KeyId);
             return true;
         }, cancellationToken);
@@ -387,6 +389,7 @@ public sealed partial class KeyRegistry(
             }
         }
 
+        quarantine.Forget(purged);
         foreach (var id in purged)
         {
             audit.Published(Audit(AuditRecord.System, "purge-tombstone", id, "cool-off ended"));

@@ -35,6 +35,30 @@ public sealed class MirrorQuarantine(ICoordinatorStore store, MirrorDirectory di
         }
     }
 
+    /// <summary>A rotated key stays quarantined under its new id (the store moved the record in the rotation's transaction).</summary>
+    public void Rekey(string oldKeyId, string newKeyId)
+    {
+        lock (_gate)
+        {
+            if (_entries.Remove(oldKeyId, out var entry))
+            {
+                _entries[newKeyId] = entry with { KeyId = newKeyId };
+            }
+        }
+    }
+
+    /// <summary>Drops the records of purged keys (the store deleted them with the tombstones).</summary>
+    public void Forget(IEnumerable<string> keyIds)
+    {
+        lock (_gate)
+        {
+            foreach (var id in keyIds)
+            {
+                _entries.Remove(id);
+            }
+        }
+    }
+
     public IReadOnlyList<QuarantineRecord> List()
     {
         lock (_gate)

@@ -20,13 +20,13 @@ public interface ICoordinatorStore : IDisposable
     /// <summary>Sets a key's state (and ends its session); returns the audit id, or 0 without audit.</summary>
     Task<long> UpdateKeyStateAsync(string keyId, KeyStatus status, DateTimeOffset endedAt, string reason, AuditRecord? audit, CancellationToken cancellationToken = default);
 
-    /// <summary>Retires <paramref name="oldKeyId"/> and inserts <paramref name="newKey"/> atomically; the open session follows the new key.</summary>
+    /// <summary>Retires <paramref name="oldKeyId"/> and inserts <paramref name="newKey"/> atomically; the open session and any quarantine follow the new key.</summary>
     Task<bool> RotateKeyAsync(string oldKeyId, KeyRecord newKey, DateTimeOffset at, AuditRecord? audit, CancellationToken cancellationToken = default);
 
     /// <summary>Records last-use times lazily (batched); losing the last batch in a crash only makes keys look older.</summary>
     Task TouchKeysAsync(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> lastUsed, CancellationToken cancellationToken = default);
 
-    /// <summary>Forgets tombstones whose cool-off ended; returns the ids purged.</summary>
+    /// <summary>Forgets tombstones whose cool-off ended (and their quarantine records); returns the ids purged.</summary>
     Task<IReadOnlyList<string>> PurgeTombstonesAsync(DateTimeOffset endedBefore, Func<string, AuditRecord> audit, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<BlacklistRecord>> LoadBlacklistAsync(CancellationToken cancellationToken = default);

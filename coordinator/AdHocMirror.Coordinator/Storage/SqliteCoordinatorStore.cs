@@ -150,6 +150,7 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
             Execute("UPDATE keys SET status = $s, ended_at = $e, reason = 'rotated' WHERE key_id = $id", tx,
                 ("$s", (int)KeyStatus.Retired), ("$e", Ms(at)), ("$id", oldKeyId));
             Execute("UPDATE sessions SET key_id = $new WHERE key_id = $old", tx, ("$new", newKey.KeyId), ("$old", oldKeyId));
+            Execute("UPDATE quarantine SET key_id = $new WHERE key_id = $old", tx, ("$new", newKey.KeyId), ("$old", oldKeyId));
             if (audit is not null)
             {
                 InsertAudit(audit, tx);
@@ -199,6 +200,7 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
             foreach (var id in ids)
             {
                 Execute("DELETE FROM keys WHERE key_id = $id", tx, ("$id", id));
+                Execute("DELETE FROM quarantine WHERE key_id = $id", tx, ("$id", id));
                 InsertAudit(audit(id), tx);
             }
 

@@ -54,7 +54,8 @@ public sealed class AdminServiceTests
         var watched = new List<AuditEntry>();
         var watcher = Task.Run(async () =>
         {
-            await foreach (var entry in c.Admin.WatchAudit(new WatchAuditRequest(), new CallOptions(CancellationToken: cts.Token)))
+            // A tail covers whatever was written before the stream opened; live entries follow without duplicates.
+            await foreach (var entry in c.Admin.WatchAudit(new WatchAuditRequest { Tail = 100 }, new CallOptions(CancellationToken: cts.Token)))
             {
                 lock (watched)
                 {
@@ -62,7 +63,6 @@ public sealed class AdminServiceTests
                 }
             }
         });
-        await Task.Delay(200); // not synchronisation of results: gives the stream a chance to open before the actions
         await c.Admin.BlacklistKeyAsync(new() { KeyId = key.KeyId, Reason = "r1", Duration = Duration.FromTimeSpan(TimeSpan.FromDays(1)) });
         await c.Admin.UnblacklistKeyAsync(new() { KeyId = key.KeyId, Reason = "r2" });
         await c.Admin.BlacklistNetworkAsync(new() { Prefix = "2001:db8::/48", Reason = "r3" });
@@ -97,6 +97,11 @@ public sealed class AdminServiceTests
 
         Assert.Equal([audit[1].Id, audit[0].Id], tail.Select(a => a.Id));
         await Testing.Eventually.TrueAsync(() => { lock (watched) { return watched.Count == 5; } }, "the watcher saw all five actions");
+        lock (watched)
+        {
+            Assert.Equal(audit.Reverse().Select(a => a.Id), watched.Select(a => a.Id));
+        }
+
         cts.Cancel();
         await Assert.ThrowsAnyAsync<Exception>(() => watcher);
     }

@@ -115,6 +115,15 @@ public sealed class PingSchedulerTests
         mirror.SessionSecret = login.SessionSecret;
         Assert.Equal(MirrorState.Quarantined, c.Directory.Find(key.KeyId)!.State);
 
+        // Nor does rotating the key: the quarantine follows the mirror to its new key id.
+        var rotated = await c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(key));
+        key = rotated;
+        Assert.Equal(MirrorState.Quarantined, c.Directory.Find(key.KeyId)!.State);
+        Assert.Equal(key.KeyId, Assert.Single((await c.Admin.ListQuarantineAsync(new())).Entries).KeyId);
+        login = await c.Sessions.LoginAsync(CoordinatorFixture.Login(mirror.Port), CoordinatorFixture.With(key));
+        mirror.SessionSecret = login.SessionSecret;
+        Assert.Equal(MirrorState.Quarantined, c.Directory.Find(key.KeyId)!.State);
+
         await c.Admin.ReleaseQuarantineAsync(new() { KeyId = key.KeyId, Reason = "checked by hand" });
         await c.AdvanceUntilAsync(() => c.Directory.Find(key.KeyId)!.State == MirrorState.Online, Step, "online after release and a good ping");
         Assert.Empty((await c.Admin.ListQuarantineAsync(new())).Entries);
