@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.IO.Enumeration;
 using System.Security.Cryptography;
 using System.Text;
+using AdHocMirror.Tree.Native;
 using AdHocMirror.Tree.OpenPgp;
 using AdHocMirror.Tree.Versions;
 using Microsoft.Extensions.Logging;
@@ -188,7 +189,14 @@ public sealed partial class ManifestTreeVerifier
         byte[] data;
         try
         {
-            data = await File.ReadAllBytesAsync(Path.Combine(root, entry.Path), token);
+            var full = Path.Combine(root, entry.Path);
+            if (!FileIdentity.IsRegularFileOrUnknown(full))
+            {
+                problems.Add(new TreeProblem(entry.Path, TreeProblemKind.Unreadable, "not a regular file"));
+                return null;
+            }
+
+            data = await File.ReadAllBytesAsync(full, token);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -303,6 +311,11 @@ public sealed partial class ManifestTreeVerifier
     {
         try
         {
+            if (!FileIdentity.IsRegularFileOrUnknown(full))
+            {
+                return new TreeProblem(entry.Path, TreeProblemKind.Unreadable, "not a regular file");
+            }
+
             // No SequentialScan: most files are a few KB, and an fadvise call per file costs more than it saves.
             using var handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read);
             var length = RandomAccess.GetLength(handle);

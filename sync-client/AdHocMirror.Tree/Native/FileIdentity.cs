@@ -9,7 +9,13 @@ internal readonly record struct FileIdentity(ulong Device, ulong Inode, long Siz
     private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxBasicStats = 0x7ff;
 
-    public static unsafe bool TryGet(string path, out FileIdentity identity)
+    /// <summary>Whether <paramref name="path"/> is, after following symlinks, a regular file: the only kind worth opening
+    /// (a FIFO or device planted by a mirror would block or never end). True where statx is unavailable.</summary>
+    public static bool IsRegularFileOrUnknown(string path) => !OperatingSystem.IsLinux() || !TryGet(path, out var identity, follow: true) || identity.IsRegularFile;
+
+    public static bool TryGet(string path, out FileIdentity identity) => TryGet(path, out identity, follow: false);
+
+    public static unsafe bool TryGet(string path, out FileIdentity identity, bool follow)
     {
         identity = default;
         if (!OperatingSystem.IsLinux())
@@ -21,7 +27,7 @@ internal readonly record struct FileIdentity(ulong Device, ulong Inode, long Siz
         var buffer = stackalloc byte[256];
         try
         {
-            if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
+            if (Statx(AtFdCwd, path, follow ? 0 : AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
             {
                 return false;
             }

@@ -142,6 +142,29 @@ public sealed class ManifestTreeVerifierTests
         Assert.Contains((await Verifier.VerifyAsync(root, keyring)).Problems, p => p.Path == "cat/pkg/files/fix.patch" && p.Kind == TreeProblemKind.SizeMismatch);
     }
 
+    [Fact]
+    public async Task A_FIFO_or_directory_where_a_file_should_be_is_refused_without_hanging()
+    {
+        await using var tree = await SignedTree.CreateAsync(files: 30);
+        var ebuild = GentooTree.ListContent(tree.Path).First(f => f.EndsWith(".ebuild", StringComparison.Ordinal));
+        var subManifest = Path.GetDirectoryName(ebuild) + "/Manifest.gz";
+        File.Delete(tree.File(ebuild));
+        (await ExternalProcess.RunAsync("mkfifo", [tree.File(ebuild)])).EnsureSuccess("mkfifo");
+        var other = GentooTree.ListContent(tree.Path).First(f => f.StartsWith("eclass/", StringComparison.Ordinal));
+        File.Delete(tree.File(other));
+        Directory.CreateDirectory(tree.File(other));
+
+        var result = await Verifier.VerifyAsync(tree.Path, tree.Keyring).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Contains(result.Problems, p => p.Path == ebuild && p.Kind == TreeProblemKind.Unreadable);
+        Assert.Contains(result.Problems, p => p.Path == other && p.Kind == TreeProblemKind.Missing);
+
+        File.Delete(tree.File(subManifest));
+        (await ExternalProcess.RunAsync("mkfifo", [tree.File(subManifest)])).EnsureSuccess("mkfifo");
+        var again = await Verifier.VerifyAsync(tree.Path, tree.Keyring).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains(again.Problems, p => p.Path == subManifest && p.Kind == TreeProblemKind.Unreadable);
+    }
+
     [Theory]
     [InlineData("DATA ../escape 1 SHA512 00")]
     [InlineData("FROB x 1")]
