@@ -207,7 +207,8 @@ public sealed partial class KeyEnrolment(
     {
         var issued = reply.IssuedAt?.ToDateTimeOffset() ?? clock.GetUtcNow();
         var expires = reply.ExpiresAt?.ToDateTimeOffset() ?? issued + options.KeyLifetime;
-        return new StoredKey(reply.KeyId, reply.Secret, issued, expires);
+        // Whole seconds, as the key file keeps them, so a stored key equals the one in memory.
+        return new StoredKey(reply.KeyId, reply.Secret, DateTimeOffset.FromUnixTimeSeconds(issued.ToUnixTimeSeconds()), DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds()));
     }
 
     private static async Task<T> Call<T>(Func<Task<T>> call)
