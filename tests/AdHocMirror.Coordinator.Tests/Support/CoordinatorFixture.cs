@@ -17,6 +17,8 @@ public sealed class CoordinatorFixture : IAsyncDisposable
 {
     private readonly TempDir? _ownedDir;
 
+    static CoordinatorFixture() => QuietHosting.Apply();
+
     private CoordinatorFixture(IHost host, CoordinatorOptions options, ManualClock clock, TempDir? ownedDir)
     {
         Host = host;

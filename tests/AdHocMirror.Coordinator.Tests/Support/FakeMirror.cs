@@ -11,6 +11,8 @@ public sealed class FakeMirror(IPAddress? address = null) : IAsyncDisposable
 {
     private GrpcServer? _server;
 
+    static FakeMirror() => QuietHosting.Apply();
+
     /// <summary>The loopback address it answers on (127.0.0.x stands for different hosts).</summary>
     public IPAddress Address { get; } = address ?? IPAddress.Loopback;
 
