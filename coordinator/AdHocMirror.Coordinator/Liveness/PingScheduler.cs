@@ -46,6 +46,15 @@ public sealed partial class PingScheduler(
     public void PingWithin(string keyId, string sessionId, TimeSpan spread) =>
         Plan(keyId, sessionId, clock.GetUtcNow() + spread * Random.Shared.NextDouble());
 
+    /// <summary>The next planned ping of each key (for tests and diagnostics).</summary>
+    internal IReadOnlyDictionary<string, DateTimeOffset> Planned()
+    {
+        lock (_gate)
+        {
+            return _planned.ToDictionary(p => p.Key, p => p.Value.Due, StringComparer.Ordinal);
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _lastSweep = clock.GetUtcNow();

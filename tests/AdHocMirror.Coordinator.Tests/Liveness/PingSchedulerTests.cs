@@ -128,4 +128,40 @@ public sealed class PingSchedulerTests
         await c.AdvanceUntilAsync(() => c.Directory.Find(key.KeyId)!.State == MirrorState.Online, Step, "online after release and a good ping");
         Assert.Empty((await c.Admin.ListQuarantineAsync(new())).Entries);
     }
+
+    [Fact]
+    public async Task Pings_are_bounded_in_concurrency_and_spread_over_the_jittered_interval()
+    {
+        await using var c = await CoordinatorFixture.StartAsync(o => o.Pings.MaxConcurrency = 4);
+        await using var mirror = new FakeMirror { AnswerDelay = TimeSpan.FromMilliseconds(20) };
+        await mirror.StartAsync();
+        const int Mirrors = 40;
+        for (var i = 0; i < Mirrors; i++)
+        {
+            var key = await c.RegisterAsync();
+            var login = await c.Sessions.LoginAsync(CoordinatorFixture.Login(mirror.Port), CoordinatorFixture.With(key));
+            mirror.AddSession(login.SessionId, login.SessionSecret);
+        }
+
+        await Eventually.TrueAsync(() => c.Directory.CountByState()[MirrorState.Online] == Mirrors, "every mirror online");
+        Assert.InRange(mirror.MaxInFlight, 1, 4);
+
+        // The next round is planned over the jittered interval (60 s ± 10%), not at one instant.
+        var scheduler = (AdHocMirror.Coordinator.Liveness.PingScheduler)c.Host.Services.GetService(typeof(AdHocMirror.Coordinator.Liveness.PingScheduler))!;
+        var start = c.Clock.GetUtcNow();
+        await Eventually.TrueAsync(() => scheduler.Planned().Count == Mirrors, "every mirror has its next ping planned");
+        var offsets = scheduler.Planned().Values.Select(due => (due - start).TotalSeconds).ToList();
+        Assert.All(offsets, o => Assert.InRange(o, 54, 66));
+        var perSecond = offsets.GroupBy(o => (int)o).Select(g => g.Count()).ToList();
+        Assert.True(perSecond.Count >= 5, $"spread over several seconds: {string.Join(",", perSecond)}");
+        Assert.True(perSecond.Max() < Mirrors / 2, $"no burst: {string.Join(",", perSecond)}");
+
+        // Nothing is pinged early; the whole round is pinged by the end of the window.
+        var before = mirror.Pings;
+        c.Clock.Advance(TimeSpan.FromSeconds(53));
+        Assert.Equal(before, mirror.Pings);
+        c.Clock.Advance(TimeSpan.FromSeconds(14));
+        await Eventually.TrueAsync(() => mirror.Pings - before >= Mirrors, "the whole round is pinged");
+        Assert.InRange(mirror.MaxInFlight, 1, 4);
+    }
 }

@@ -25,9 +25,21 @@ public sealed class FakeMirror(IPAddress? address = null) : IAsyncDisposable
 
     public List<TreeVersion> Versions { get; } = [];
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _secrets = new(StringComparer.Ordinal);
     private int _pings;
+    private int _inFlight;
+    private int _maxInFlight;
 
     public int Pings => Volatile.Read(ref _pings);
+
+    /// <summary>Most pings this mirror was answering at once.</summary>
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    /// <summary>How long each answer takes (real time), to make concurrency visible.</summary>
+    public TimeSpan AnswerDelay { get; set; }
+
+    /// <summary>Lets one fake answer for many sessions (many mirrors behind one ping address).</summary>
+    public void AddSession(string sessionId, string secret) => _secrets[sessionId] = secret;
 
     public async Task StartAsync()
     {
@@ -48,14 +60,32 @@ public sealed class FakeMirror(IPAddress? address = null) : IAsyncDisposable
 
     public ValueTask DisposeAsync() => new(StopAsync());
 
-    private Task<PingReply> PingAsync(PingRequest request, CallContext context)
+    private async Task<PingReply> PingAsync(PingRequest request, CallContext context)
     {
         Interlocked.Increment(ref _pings);
-        var proof = SessionSecret is { } secret
+        var now = Interlocked.Increment(ref _inFlight);
+        int max;
+        while (now > (max = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, max) != max)
+        {
+        }
+
+        try
+        {
+            if (AnswerDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(AnswerDelay, context.CancellationToken);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+
+        var proof = (_secrets.TryGetValue(request.SessionId, out var known) ? known : SessionSecret) is { } secret
             ? PingProof.Compute(secret, request.Nonce.Span, request.SessionId)
             : System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         var reply = new PingReply { Proof = Google.Protobuf.ByteString.CopyFrom(proof), ActiveConnections = ActiveConnections };
         reply.Versions.AddRange(Versions);
-        return Task.FromResult(reply);
+        return reply;
     }
 }
