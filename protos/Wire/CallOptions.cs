@@ -21,5 +21,8 @@ public sealed class GrpcChannelOptions
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Source address for connections (a host with several addresses, the loopback demo); null = the system's choice.</summary>
+    public System.Net.IPAddress? LocalAddress { get; set; }
+
     public string UserAgent { get; set; } = "ahm-grpc/" + typeof(GrpcChannelOptions).Assembly.GetName().Version?.ToString(3);
 }

@@ -65,6 +65,11 @@ public sealed class GrpcChannel : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             UseProxy = false,
         };
+        if (options.LocalAddress is { } local)
+        {
+            handler.ConnectCallback = (context, cancellationToken) => ConnectFromAsync(local, context.DnsEndPoint, cancellationToken);
+        }
+
         if (options.TrustedCertificatesFile is { } trustFile)
         {
             var trusted = new X509Certificate2Collection();
@@ -172,6 +177,22 @@ public sealed class GrpcChannel : IDisposable
         catch
         {
             call.Dispose();
+            throw;
+        }
+    }
+
+    private static async ValueTask<Stream> ConnectFromAsync(IPAddress local, DnsEndPoint target, CancellationToken cancellationToken)
+    {
+        var socket = new System.Net.Sockets.Socket(local.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.Bind(new IPEndPoint(local, 0));
+            await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
             throw;
         }
     }

@@ -2,6 +2,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Coordinator.Admin;
 using AdHocMirror.Coordinator.Keys;
 using AdHocMirror.Coordinator.Liveness;
+using AdHocMirror.Coordinator.Matching;
 using AdHocMirror.Coordinator.Mirrors;
 using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Coordinator.Sessions;
@@ -66,7 +67,7 @@ public static class CoordinatorHost
         services.AddSingleton(options.Sessions);
         services.AddSingleton(options.Pings);
         services.AddSingleton(clock ?? TimeProvider.System);
-        services.AddSingleton(locator ?? new NoMirrorLocator());
+        services.AddMatching(options, locator);
         services.AddSingleton(token);
         services.AddSingleton<ICoordinatorStore>(_ => new SqliteCoordinatorStore(options.DatabasePath));
         services.AddSingleton<CoordinatorMetrics>();
@@ -93,7 +94,7 @@ public static class CoordinatorHost
                 "coordinator",
                 GrpcServer.Create(
                     [publicEndpoint],
-                    [sp.GetRequiredService<HealthService>().Bind(), sp.GetRequiredService<RegistryService>().Bind(), sp.GetRequiredService<SessionsService>().Bind()],
+                    [sp.GetRequiredService<HealthService>().Bind(), sp.GetRequiredService<RegistryService>().Bind(), sp.GetRequiredService<SessionsService>().Bind(), sp.GetRequiredService<MatchingService>().Bind()],
                     grpcOptions,
                     sp.GetRequiredService<ILoggerFactory>()),
                 sp.GetRequiredService<ILogger<GrpcServerService>>());

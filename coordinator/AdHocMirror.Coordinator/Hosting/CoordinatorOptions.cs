@@ -42,5 +42,9 @@ public sealed class CoordinatorOptions
 
     public PingOptions Pings { get; set; } = new();
 
+    public Matching.MatchingOptions Matching { get; set; } = new();
+
+    public Geo.GeoOptions Geo { get; set; } = new();
+
     public string DatabasePath => Database ?? Path.Combine(DataDir, DatabaseFileName);
 }

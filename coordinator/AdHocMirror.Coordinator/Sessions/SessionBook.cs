@@ -40,7 +40,10 @@ public sealed partial class SessionBook(
 
         var sessionId = KeyMaterial.NewId();
         var secret = KeyMaterial.NewSecret();
-        var location = peer is null ? null : locator.Locate(peer);
+        // Placed where it is pinged (and where users will connect), which the first good ping proves;
+        // the caller's address only when the ping address is a host name.
+        var placedBy = PingHostAddress(request.Endpoints.PingAddress) ?? peer;
+        var location = placedBy is null ? null : locator.Locate(placedBy);
         var now = clock.GetUtcNow();
         await store.SaveSessionAsync(
             new SessionRecord(key.KeyId, sessionId, secret, request.ToByteArray(), now, location?.Point.Latitude, location?.Point.Longitude, location?.Place ?? string.Empty),
@@ -118,6 +121,14 @@ public sealed partial class SessionBook(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mirror {KeyId} logged in from {Network}")]
     private static partial void LogLogin(ILogger logger, string keyId, string network);
+
+    private static IPAddress? PingHostAddress(string pingAddress)
+    {
+        var colon = pingAddress.LastIndexOf(':');
+        var host = colon > 0 ? pingAddress[..colon] : pingAddress;
+        host = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
+        return IPAddress.TryParse(host, out var address) ? address : null;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mirror {KeyId} logged out")]
     private static partial void LogLogout(ILogger logger, string keyId);
