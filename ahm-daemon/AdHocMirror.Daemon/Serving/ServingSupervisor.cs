@@ -61,15 +61,18 @@ public sealed partial class ServingSupervisor(DaemonOptions options, TimeProvide
                 return;
             }
 
+            // git-daemon itself, not the "git daemon" wrapper: its pid must be the one whose children are the
+            // connections, and a wrapper killed alone would leave the real server holding the port.
+            var program = Path.Combine(ExecPath(), "git-daemon");
             List<string> arguments =
             [
-                "daemon", "--reuseaddr", "--listen=" + options.ListenAddress, "--port=" + options.GitPort.ToString(CultureInfo.InvariantCulture),
+                "--reuseaddr", "--listen=" + options.ListenAddress, "--port=" + options.GitPort.ToString(CultureInfo.InvariantCulture),
                 "--base-path=" + basePath, "--max-connections=" + options.MaxClients.ToString(CultureInfo.InvariantCulture),
                 "--timeout=180", "--init-timeout=30", "--log-destination=stderr",
                 // Only repositories marked git-daemon-export-ok under the base path; no receive-pack, no archives.
                 "--forbid-override=receive-pack", "--forbid-override=upload-archive", basePath,
             ];
-            _git = new SupervisedChild("git-daemon", () => Describe(options.GitProgram, arguments, basePath), NewBackoff(), clock, _logger);
+            _git = new SupervisedChild("git-daemon", () => Describe(program, arguments, basePath), NewBackoff(), clock, _logger);
             _git.Start();
         }
     }
@@ -108,6 +111,15 @@ public sealed partial class ServingSupervisor(DaemonOptions options, TimeProvide
         {
             await child.DisposeAsync();
         }
+    }
+
+    private string ExecPath()
+    {
+        var start = new ProcessStartInfo(options.GitProgram, ["--exec-path"]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start) ?? throw new IOException($"cannot run {options.GitProgram}");
+        var path = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return process.ExitCode == 0 && Directory.Exists(path) ? path : throw new IOException($"{options.GitProgram} --exec-path failed");
     }
 
     private Backoff NewBackoff() => new(TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(1));

@@ -42,4 +42,26 @@ public sealed class ServingLimitsTests
         Directory.CreateDirectory(client);
         await Eventually.TrueAsync(async () => (await ExternalProcess.RunAsync("rsync", PortageRsync.Arguments(world.Options.RsyncUri, client, null))).ExitCode == 0, "a client is served again");
     }
+
+    [Fact]
+    public async Task Servers_that_die_are_restarted_with_the_bandwidth_limit_in_place()
+    {
+        await using var world = await MirrorWorld.StartAsync(new() { ["bandwidth_limit"] = "512" });
+        await world.OnlineAsync(OfficialUpstream.FirstVersion);
+        await Eventually.TrueAsync(() => world.Serving.Rsync?.Pid is not null && world.Serving.Git?.Pid is not null, "both servers run");
+        var rsyncd = world.Serving.Rsync!.Pid!.Value;
+        var gitDaemon = world.Serving.Git!.Pid!.Value;
+        Assert.Contains("--bwlimit=512", File.ReadAllText($"/proc/{rsyncd}/cmdline").Split('\0'));
+        Assert.Contains("--max-connections=4", File.ReadAllText($"/proc/{gitDaemon}/cmdline").Split('\0'));
+
+        System.Diagnostics.Process.GetProcessById(rsyncd).Kill();
+        System.Diagnostics.Process.GetProcessById(gitDaemon).Kill();
+
+        await Eventually.TrueAsync(() => world.Serving.Rsync!.Pid is { } p && p != rsyncd && world.Serving.Git!.Pid is { } g && g != gitDaemon, "both servers restarted");
+        var client = Path.Combine(world.Root, "after-restart");
+        Directory.CreateDirectory(client);
+        await Eventually.TrueAsync(async () => (await ExternalProcess.RunAsync("rsync", PortageRsync.Arguments(world.Options.RsyncUri, client, null))).ExitCode == 0, "rsync serves again");
+        await Eventually.TrueAsync(async () => (await ExternalProcess.RunAsync("git", ["ls-remote", world.Options.GitUri])).ExitCode == 0, "git serves again");
+        Assert.True(world.Log.Contains("restarting in"));
+    }
 }

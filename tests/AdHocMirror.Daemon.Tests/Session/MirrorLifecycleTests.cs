@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using AdHocMirror.Contracts;
+using AdHocMirror.Contracts.V1;
 using AdHocMirror.Daemon.Enrolment;
 using AdHocMirror.Daemon.Status;
 using AdHocMirror.Daemon.Tests.Support;
@@ -5,6 +8,8 @@ using AdHocMirror.Testing;
 using AdHocMirror.Tree.Manifests;
 using AdHocMirror.Tree.OpenPgp;
 using AdHocMirror.Tree.Rsync;
+using AdHocMirror.Wire;
+using Google.Protobuf;
 
 namespace AdHocMirror.Daemon.Tests.Session;
 
@@ -41,6 +46,21 @@ public sealed class MirrorLifecycleTests
         var clone = Path.Combine(world.Root, "client-git");
         (await ExternalProcess.RunAsync("git", ["clone", "--quiet", "--depth", "1", world.Options.GitUri, clone])).EnsureSuccess("git clone --depth 1");
         Assert.Equal(world.Upstream.GitHead, (await ExternalProcess.RunAsync("git", ["-C", clone, "rev-parse", "HEAD"])).Stdout.Trim());
+
+        // The ping listener proves the session with the HMAC of ping.proto, and only for our session.
+        using (var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{world.Options.PingPort}"))
+        {
+            var ping = new MirrorPingClient(channel);
+            var session = world.State.Session!;
+            var nonce = RandomNumberGenerator.GetBytes(32);
+            var reply = await ping.PingAsync(new PingRequest { Nonce = ByteString.CopyFrom(nonce), SessionId = session.Id });
+            Assert.True(PingProof.Verify(session.Secret, nonce, session.Id, reply.Proof.Span));
+            Assert.Equal(2, reply.Versions.Count);
+            var stranger = await Assert.ThrowsAsync<RpcException>(() => ping.PingAsync(new PingRequest { Nonce = ByteString.CopyFrom(nonce), SessionId = new string('0', 32) }));
+            Assert.Equal(StatusCode.FailedPrecondition, stranger.Code);
+            var health = await new HealthClient(channel).CheckAsync(new Grpc.Health.V1.HealthCheckRequest());
+            Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+        }
 
         // The status file tells the volunteer what is going on.
         await Eventually.TrueAsync(() => StatusFile.Read(world.Options.StatusFile) is { Session: "online", Rsync.Serving: true, Git.Serving: true } s

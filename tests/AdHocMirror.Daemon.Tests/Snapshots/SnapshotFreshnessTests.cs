@@ -59,6 +59,27 @@ public sealed class SnapshotFreshnessTests
         Assert.True(status.Rsync!.Failures >= 2);
     }
 
+    [Fact]
+    public async Task With_upstream_down_a_restarted_daemon_serves_and_advertises_its_last_good_snapshots()
+    {
+        await using var world = await MirrorWorld.StartAsync();
+        var first = await world.OnlineAsync(OfficialUpstream.FirstVersion);
+        await world.Daemon.StopAsync();
+        world.Daemon.Dispose();
+
+        // Upstream gone: the rsync daemon stops and the git repository disappears.
+        await world.Upstream.DisposeAsync();
+        Directory.Move(world.Upstream.GitRepository, world.Upstream.GitRepository + ".gone");
+        await world.StartDaemonAsync();
+
+        var again = await world.OnlineAsync(OfficialUpstream.FirstVersion);
+        Assert.Equal(first.KeyId, again.KeyId);
+        await Eventually.TrueAsync(() => world.State.Status is { Rsync.LastSyncResult: "failed", Git.LastSyncResult: "failed" }, "the syncs fail");
+        Assert.True(world.Log.Contains("Serving the Rsync snapshot of an earlier run"));
+        Assert.True(world.Log.Contains("Serving the Git snapshot of an earlier run"));
+        await AssertStillServingAsync(world, world.State.Status.Rsync!.Snapshot, first.Versions.Single(v => v.Protocol == Protocol.Git).Commit);
+    }
+
     private static async Task AssertStillServingAsync(MirrorWorld world, string? snapshot, string commit)
     {
         Assert.Equal(snapshot, world.State.Status.Rsync!.Snapshot);

@@ -13,6 +13,7 @@ public sealed class OfficialUpstream : IAsyncDisposable
 {
     public static readonly DateTimeOffset FirstVersion = new(2026, 11, 21, 0, 45, 1, TimeSpan.Zero);
     private readonly Process _rsyncd;
+    private bool _disposed;
 
     private OfficialUpstream(string root, TestSigningKey key, int port, Process rsyncd, string gitCommit)
     {
@@ -109,6 +110,12 @@ public sealed class OfficialUpstream : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         try
         {
             _rsyncd.Kill(entireProcessTree: true);
