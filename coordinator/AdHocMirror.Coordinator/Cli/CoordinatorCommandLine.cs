@@ -79,6 +79,11 @@ public static class CoordinatorCommandLine
                 await Console.Error.WriteLineAsync($"ahm-coordinator: {e.Message}");
                 return ExitCodes.Usage;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"ahm-coordinator: cannot prepare the data directory: {e.Message}");
+                return ExitCodes.Failure;
+            }
 
             try
             {

@@ -101,6 +101,12 @@ public sealed class RestartTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--ping-interval", result.Stderr, StringComparison.Ordinal);
 
+        var blocked = dir.Combine("not-a-dir");
+        await File.WriteAllTextAsync(blocked, "a file where the data directory should be");
+        result = await CoordinatorProgram.RunAsync("serve", "--data-dir", Path.Combine(blocked, "sub"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("data directory", result.Stderr, StringComparison.Ordinal);
+
         var config = dir.Combine("coordinator.conf");
         await File.WriteAllTextAsync(config, "key_lifetime = 30d\nping_address = sometimes\n");
         result = await CoordinatorProgram.RunAsync("serve", "--config", config, "--data-dir", dir.Path);
