@@ -66,4 +66,36 @@ public sealed class MirrorLifecycleTests
         await Eventually.TrueAsync(() => StatusFile.Read(world.Options.StatusFile) is { Session: "online", Rsync.Serving: true, Git.Serving: true } s
             && s.KeyId == key.KeyId && s.Pings > 0 && s.Rsync.Version == OfficialUpstream.FirstVersion, "status file shows the mirror online");
     }
+
+    [Fact]
+    public async Task Is_found_through_the_coordinator_and_a_peer_with_upstream_coordinator_syncs_from_it()
+    {
+        await using var world = await MirrorWorld.StartAsync(new() { ["protocols"] = "rsync" });
+        var mirror = await world.OnlineAsync(OfficialUpstream.FirstVersion);
+
+        // A client with an older tree is sent to this mirror.
+        using (var channel = GrpcChannel.ForAddress(world.Coordinator.Url))
+        {
+            var matching = new MatchingClient(channel);
+            var found = await matching.FindMirrorAsync(new FindMirrorRequest
+            {
+                Protocol = Protocol.Rsync,
+                Current = new AdHocMirror.Tree.Versions.TreeVersion(OfficialUpstream.FirstVersion.AddDays(-1)).ToContract(Protocol.Rsync),
+                Count = 3,
+            });
+            Assert.Contains(found.Candidates, c => c.Uri == world.Options.RsyncUri);
+            foreach (var candidate in found.Candidates)
+            {
+                await matching.ReportSyncAsync(new ReportSyncRequest { LeaseId = candidate.LeaseId, Outcome = SyncOutcome.Abandoned });
+            }
+        }
+
+        // A second volunteer fetches from the first through the coordinator, verifies, and serves too.
+        var (peer, options, log) = await world.StartPeerAsync(new() { ["protocols"] = "rsync", ["upstream"] = "coordinator" });
+        await Eventually.TrueAsync(async () => (await world.Coordinator.Admin.ListMirrorsAsync(new ListMirrorsRequest())).Mirrors
+            .Any(m => m.KeyId != mirror.KeyId && m.State == AdHocMirror.Contracts.V1.MirrorState.Online && m.Endpoints.RsyncUri == options.RsyncUri
+                && m.Versions.Single().Generated.ToDateTimeOffset() == OfficialUpstream.FirstVersion),
+            $"the peer is online with the tree it got from the first mirror (log: {string.Join(" | ", log.Lines.TakeLast(6))})");
+        Assert.True(log.Contains("Syncing Rsync from " + world.Options.RsyncUri));
+    }
 }

@@ -82,6 +82,28 @@ public sealed class MirrorWorld : IAsyncDisposable
         ["max_clients"] = "4",
     };
 
+    /// <summary>A second volunteer in the same world, with its own directories and ports (disposed with the world).</summary>
+    public async Task<(IHost Host, DaemonOptions Options, ListLogger Log)> StartPeerAsync(Dictionary<string, string?> overrides)
+    {
+        var values = Settings();
+        values["state_dir"] = _temp.Combine("peer-state");
+        values["tree_dir"] = _temp.Combine("peer-tree");
+        foreach (var (key, value) in overrides)
+        {
+            values[key] = value;
+        }
+
+        var options = DaemonSettings.Bind(values);
+        options.AllowRoot = true;
+        var log = new ListLogger();
+        var host = DaemonHost.Build(options, _keyring!, logging => logging.AddProvider(log));
+        _peers.Add(host);
+        await host.StartAsync();
+        return (host, options, log);
+    }
+
+    private readonly List<IHost> _peers = [];
+
     public async Task StartDaemonAsync()
     {
         Daemon = DaemonHost.Build(Options, _keyring!, logging => logging.AddProvider(Log));
@@ -126,6 +148,12 @@ public sealed class MirrorWorld : IAsyncDisposable
             }
 
             Daemon.Dispose();
+        }
+
+        foreach (var peer in _peers)
+        {
+            await peer.StopAsync();
+            peer.Dispose();
         }
 
         await Coordinator.DisposeAsync();
