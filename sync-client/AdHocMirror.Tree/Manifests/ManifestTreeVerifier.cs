@@ -21,6 +21,7 @@ namespace AdHocMirror.Tree.Manifests;
 public sealed partial class ManifestTreeVerifier
 {
     private const int WholeFileLimit = 1 << 20;
+    private const long MaxTopManifest = 16 << 20;
     [ThreadStatic] private static byte[]? t_buffer;
 
     private readonly ManifestVerifierOptions _options;
@@ -75,7 +76,8 @@ public sealed partial class ManifestTreeVerifier
             : null;
 
         long files = 0, bytes = 0, skipped = 0;
-        Parallel.ForEach(Walk(root, expectations, problems), parallel, expectation =>
+        // Off the caller's thread: the walk and the hashing are synchronous and take seconds on a full tree.
+        await Task.Run(() => Parallel.ForEach(Walk(root, expectations, problems), parallel, expectation =>
         {
             var full = Path.Combine(root, expectation.Entry.Path);
             if (reference is not null && reference.ProvesUnchanged(full, expectation.Entry))
@@ -92,7 +94,7 @@ public sealed partial class ManifestTreeVerifier
 
             Interlocked.Increment(ref files);
             Interlocked.Add(ref bytes, expectation.Entry.Size);
-        });
+        }), cancellationToken);
 
         foreach (var missing in expectations.Unseen())
         {
@@ -123,7 +125,13 @@ public sealed partial class ManifestTreeVerifier
         byte[] top;
         try
         {
-            top = await File.ReadAllBytesAsync(Path.Combine(root, "Manifest"), cancellationToken);
+            var path = Path.Combine(root, "Manifest");
+            if (!FileIdentity.IsRegularFileOrUnknown(path) || new FileInfo(path).Length > MaxTopManifest)
+            {
+                return Fail($"the top-level Manifest is not a regular file of at most {MaxTopManifest} bytes");
+            }
+
+            top = await File.ReadAllBytesAsync(path, cancellationToken);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -193,6 +201,14 @@ public sealed partial class ManifestTreeVerifier
             if (!FileIdentity.IsRegularFileOrUnknown(full))
             {
                 problems.Add(new TreeProblem(entry.Path, TreeProblemKind.Unreadable, "not a regular file"));
+                return null;
+            }
+
+            // The signed size bounds what is read: an oversized file is refused before it is loaded.
+            var length = new FileInfo(full).Length;
+            if (length != entry.Size)
+            {
+                problems.Add(new TreeProblem(entry.Path, TreeProblemKind.SizeMismatch, $"size {length}, Manifest says {entry.Size}"));
                 return null;
             }
 
