@@ -64,6 +64,12 @@ public sealed class AdminCommandLineTests
         Assert.Equal(2, stats.GetProperty("ahm_registrations_total").GetDouble());
         var statsTable = await Admin("stats");
         Assert.Contains("ahm_mirrors{state=\"online\"}", statsTable.Stdout, StringComparison.Ordinal);
+
+        // Without flags, the admin address and token file come from the coordinator's own settings file.
+        var config = Path.Combine(c.Options.DataDir, "coordinator.conf");
+        await File.WriteAllTextAsync(config, $"admin_listen = {new Uri(c.AdminAddress).Authority}\ndata_dir = {c.Options.DataDir}\n");
+        var viaConfig = await CoordinatorProgram.RunAsync("admin", "--config", config, "keys", "--all", "--json");
+        Assert.Equal(2, Json(viaConfig).GetProperty("keys").GetArrayLength());
     }
 
     [Fact]
