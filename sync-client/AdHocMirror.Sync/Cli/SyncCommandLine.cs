@@ -1,29 +1,120 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using AdHocMirror.Contracts;
 using AdHocMirror.Hosting;
+using AdHocMirror.Sync.Configuration;
+using AdHocMirror.Sync.Flow;
+using AdHocMirror.Sync.Reporting;
+using AdHocMirror.Wire;
 
 namespace AdHocMirror.Sync.Cli;
 
-/// <summary>The <c>ahm-sync</c> command line.</summary>
+/// <summary>
+/// The <c>ahm-sync</c> command line. Exit codes (protos/Hosting/ExitCodes): 0 synced or up to date, 2 configuration
+/// error, 5 no usable source, 6 every tree received was refused by verification (or was a rollback), 7 another sync
+/// holds the repository, 130 interrupted.
+/// </summary>
 public static class SyncCommandLine
 {
     public static async Task<int> InvokeAsync(string[] args)
     {
         var config = new Option<FileInfo?>("--config") { Description = "Settings file (key = value lines); flags override it" };
-        var repo = new Option<string?>("--repo") { Description = "Repository to sync [default: /var/db/repos/gentoo]" };
+        var repo = new Option<string?>("--repo") { Description = "Repository to sync [default: its repos.conf location, else /var/db/repos/gentoo]" };
         var coordinator = new Option<string?>("--coordinator") { Description = "Coordinator URL, e.g. https://ahm.example.org:7470" };
+        var trust = new Option<string?>("--coordinator-trust") { Description = "PEM file of certificates trusted for an https coordinator" };
+        var noCoordinator = new Option<bool>("--no-coordinator") { Description = "Sync from the official mirrors only" };
         var protocol = new Option<string?>("--protocol") { Description = "rsync or git [default: what the repository uses]" };
         protocol.AcceptOnlyFromAmong("rsync", "git");
-        var json = new Option<bool>("--json") { Description = "Print a machine-readable result" };
+        var official = new Option<string[]>("--official") { Description = "Official fallback URI (repeatable) [default: repos.conf sync-uri, else rsync.gentoo.org]", AllowMultipleArgumentsPerToken = false };
+        var keyring = new Option<string?>("--keyring") { Description = "OpenPGP keys that sign the tree [default: /usr/share/openpgp-keys/gentoo-release.asc]" };
+        var candidates = new Option<uint?>("--candidates") { Description = "Mirrors to ask the coordinator for [default: its default, 3]" };
+        var near = new Option<string?>("--near") { Description = "Location hint: country code (DE) or LAT,LON" };
+        var probe = new Option<int?>("--probe") { Description = "Probe the round-trip time of the first N candidates and reorder them (0: off) [default: 3]" };
+        var connectTimeout = new Option<string?>("--connect-timeout") { Description = "Connect timeout per source [default: 15s]" };
+        var transferTimeout = new Option<string?>("--transfer-timeout") { Description = "Longest transfer from one source before the next is tried [default: 30m]" };
+        var coordinatorTimeout = new Option<string?>("--coordinator-timeout") { Description = "Deadline of each coordinator call [default: 10s]" };
+        var reposConf = new Option<string?>("--repos-conf") { Description = "portage repos.conf file or directory [default: /etc/portage/repos.conf]" };
+        var postsync = new Option<string?>("--postsync-dir") { Description = "Hooks run after a sync, as emerge does [default: /etc/portage/repo.postsync.d]" };
+        var json = new Option<bool>("--json") { Description = "Print a machine-readable result object on stdout" };
         var quiet = new Option<bool>("--quiet") { Description = "Print nothing but errors" };
-        var root = new RootCommand("ahm-sync: sync a Gentoo repository from a newer nearby volunteer mirror, verify it, fall back to the official mirrors.")
+        var root = new RootCommand("ahm-sync: sync a Gentoo repository from a newer nearby volunteer mirror, verify it, fall back to the official mirrors.\n"
+            + "Exit codes: 0 synced or up to date, 2 configuration error, 5 no usable source, 6 verification refused, 7 locked, 130 interrupted.")
         {
-            config, repo, coordinator, protocol, json, quiet,
+            config, repo, coordinator, trust, noCoordinator, protocol, official, keyring, candidates, near, probe,
+            connectTimeout, transferTimeout, coordinatorTimeout, reposConf, postsync, json, quiet,
         };
-        root.SetAction(_ =>
+        root.SetAction(async (parsed, cancellationToken) =>
         {
-            Console.Error.WriteLine("ahm-sync: not available in this build yet");
-            return ExitCodes.Failure;
+            var flags = new SyncFlags
+            {
+                Config = parsed.GetValue(config)?.FullName,
+                Repo = parsed.GetValue(repo),
+                Coordinator = parsed.GetValue(coordinator),
+                CoordinatorTrust = parsed.GetValue(trust),
+                NoCoordinator = parsed.GetValue(noCoordinator),
+                Protocol = parsed.GetValue(protocol),
+                Official = parsed.GetValue(official) ?? [],
+                Keyring = parsed.GetValue(keyring),
+                Candidates = parsed.GetValue(candidates),
+                Near = parsed.GetValue(near),
+                Probe = parsed.GetValue(probe),
+                ConnectTimeout = parsed.GetValue(connectTimeout),
+                TransferTimeout = parsed.GetValue(transferTimeout),
+                CoordinatorTimeout = parsed.GetValue(coordinatorTimeout),
+                ReposConf = parsed.GetValue(reposConf),
+                PostSyncDir = parsed.GetValue(postsync),
+                Json = parsed.GetValue(json),
+                Quiet = parsed.GetValue(quiet),
+            };
+            return await RunAsync(flags, cancellationToken);
         });
         return await root.Parse(args).InvokeAsync();
+    }
+
+    public static async Task<int> RunAsync(SyncFlags flags, CancellationToken cancellationToken)
+    {
+        var output = new TerminalOutput(flags.Quiet, flags.Json);
+        SyncOptions options;
+        try
+        {
+            options = SyncConfiguration.Build(flags);
+        }
+        catch (SettingsException e)
+        {
+            output.Result(new SyncResult { Status = "configuration_error", ExitCode = ExitCodes.Usage, Message = $"configuration error: {e.Message}" });
+            return ExitCodes.Usage;
+        }
+
+        using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            interrupted.Cancel();
+        });
+        GrpcChannel? channel = null;
+        try
+        {
+            channel = options.Coordinator is { } url
+                ? GrpcChannel.ForAddress(url, new GrpcChannelOptions { TrustedCertificatesFile = options.CoordinatorTrust, ConnectTimeout = options.ConnectTimeout })
+                : null;
+            var sync = new RepositorySync(options, output, channel is null ? null : new MatchingClient(channel));
+            var result = await sync.RunAsync(interrupted.Token);
+            output.Result(result);
+            return result.ExitCode;
+        }
+        catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+        {
+            output.Result(new SyncResult { Status = "interrupted", ExitCode = ExitCodes.Interrupted, Message = $"interrupted; {options.Repository} is unchanged", Repository = options.Repository });
+            return ExitCodes.Interrupted;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            output.Result(new SyncResult { Status = "failed", ExitCode = ExitCodes.Failure, Message = $"no permission: {e.Message}; run as a user who may write {options.Repository} and its parent directory", Repository = options.Repository });
+            return ExitCodes.Failure;
+        }
+        finally
+        {
+            channel?.Dispose();
+        }
     }
 }

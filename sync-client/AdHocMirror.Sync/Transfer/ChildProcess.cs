@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace AdHocMirror.Sync.Transfer;
+
+/// <summary>
+/// Runs rsync or git with streamed output (for progress) and a deadline; on timeout or cancellation the whole process
+/// tree is killed so that no transfer keeps writing into a staging directory that is about to be removed.
+/// </summary>
+internal static class ChildProcess
+{
+    public sealed record Outcome(int ExitCode, string Output, string Error, bool TimedOut);
+
+    public static async Task<Outcome> RunAsync(
+        string fileName, IEnumerable<string> arguments, TimeSpan timeout, Action<string>? onOutputRecord, CancellationToken cancellationToken,
+        string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? string.Empty,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["LC_ALL"] = "C";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = new Process { StartInfo = info };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return new Outcome(127, string.Empty, $"cannot run {fileName}: {e.Message}", false);
+        }
+
+        process.StandardInput.Close();
+        var output = new StringBuilder();
+        var error = new StringBuilder();
+        var readOut = PumpAsync(process.StandardOutput, output, onOutputRecord);
+        var readErr = PumpAsync(process.StandardError, error, null);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var timedOut = false;
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            timedOut = !cancellationToken.IsCancellationRequested;
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+
+        await Task.WhenAll(readOut, readErr);
+        cancellationToken.ThrowIfCancellationRequested();
+        return new Outcome(process.ExitCode, output.ToString(), error.ToString(), timedOut);
+    }
+
+    /// <summary>Keeps everything, and hands each \r- or \n-terminated record to <paramref name="onRecord"/> (rsync progress uses \r).</summary>
+    private static async Task PumpAsync(StreamReader reader, StringBuilder all, Action<string>? onRecord)
+    {
+        var buffer = new char[8192];
+        var record = new StringBuilder();
+        int read;
+        while ((read = await reader.ReadAsync(buffer)) > 0)
+        {
+            for (var i = 0; i < read; i++)
+            {
+                var c = buffer[i];
+                if (c is '\r' or '\n')
+                {
+                    if (record.Length > 0)
+                    {
+                        var text = record.ToString();
+                        all.Append(text).Append('\n');
+                        onRecord?.Invoke(text);
+                        record.Clear();
+                    }
+                }
+                else
+                {
+                    record.Append(c);
+                }
+            }
+        }
+
+        if (record.Length > 0)
+        {
+            all.Append(record).Append('\n');
+            onRecord?.Invoke(record.ToString());
+        }
+    }
+}

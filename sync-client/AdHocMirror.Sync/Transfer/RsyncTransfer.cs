@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using AdHocMirror.Contracts.V1;
+using AdHocMirror.Sync.Configuration;
+using AdHocMirror.Tree.Rsync;
+
+namespace AdHocMirror.Sync.Transfer;
+
+/// <summary>
+/// rsync with portage's options (PORTAGE_RSYNC_OPTS) into staging, hard-linking unchanged files from the current tree
+/// (<c>--link-dest</c>). Added only: <c>--no-human-readable</c> (exact byte counts in --stats), <c>--contimeout</c>,
+/// our I/O timeout in place of portage's <c>--timeout=180</c>, and <c>--info=progress2</c> when progress is shown.
+/// </summary>
+public sealed partial class RsyncTransfer(SyncOptions options) : ITreeTransfer
+{
+    public async Task<TransferResult> FetchAsync(string uri, string staging, string? current, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        var arguments = PortageRsync.Arguments(uri, staging, current)
+            .Select(a => a == "--timeout=180" ? $"--timeout={Math.Max(1, (int)options.IoTimeout.TotalSeconds)}" : a)
+            .ToList();
+        var extra = new List<string> { "--no-human-readable" };
+        if (uri.StartsWith("rsync://", StringComparison.Ordinal))
+        {
+            extra.Add($"--contimeout={Math.Max(1, (int)options.ConnectTimeout.TotalSeconds)}");
+        }
+
+        if (progress is not null)
+        {
+            extra.Add("--info=progress2");
+        }
+
+        arguments.InsertRange(PortageRsync.Options.Count, extra);
+        var run = await ChildProcess.RunAsync(
+            options.Rsync, arguments, options.TransferTimeout, progress is null ? null : record => Report(record, progress), cancellationToken);
+        if (run.TimedOut)
+        {
+            return TransferResult.Failed(SyncOutcome.Timeout, $"rsync took longer than {options.TransferTimeout.TotalSeconds:0} s");
+        }
+
+        // 24: files vanished on the sender; harmless for us because verification decides.
+        if (run.ExitCode is not (0 or 24))
+        {
+            return TransferResult.Failed(Classify(run.ExitCode), $"rsync exit {run.ExitCode}: {LastLines(run.Error)}");
+        }
+
+        return new TransferResult(true, Stat(run.Output, "Total bytes received"), Stat(run.Output, "Number of regular files transferred"));
+    }
+
+    /// <summary>rsync's exit codes (rsync(1) "EXIT VALUES") as report outcomes.</summary>
+    public static SyncOutcome Classify(int exitCode) => exitCode switch
+    {
+        5 => SyncOutcome.Refused,          // daemon said @ERROR (max connections, unknown module, access denied)
+        30 or 35 => SyncOutcome.Timeout,   // I/O or connect timeout
+        _ => SyncOutcome.Unreachable,      // 10 socket I/O, 12 protocol stream (mirror went away mid-transfer), ...
+    };
+
+    private static long Stat(string output, string name)
+    {
+        var match = Regex.Match(output, "^" + Regex.Escape(name) + @":\s*([\d,.]+)", RegexOptions.Multiline);
+        return match.Success && long.TryParse(match.Groups[1].Value.Replace(",", string.Empty, StringComparison.Ordinal).Replace(".", string.Empty, StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
+    }
+
+    private static void Report(string record, IProgress<TransferProgress> progress)
+    {
+        var match = ProgressLine().Match(record);
+        if (match.Success && long.TryParse(match.Groups[1].Value.Replace(",", string.Empty, StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var bytes))
+        {
+            progress.Report(new TransferProgress(bytes, int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture), match.Groups[3].Value));
+        }
+    }
+
+    private static string LastLines(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length == 0 ? "no message" : string.Join(" / ", lines.TakeLast(2));
+    }
+
+    [GeneratedRegex(@"^\s*([\d,]+)\s+(\d+)%\s+(\S+)")]
+    private static partial Regex ProgressLine();
+}
