@@ -62,7 +62,11 @@ public sealed partial class SessionKeeper(
                             Banned(e.Detail);
                             return;
                         case RefusalKind.KeyRefused:
-                            enrolment.Drop(key ?? enrolment.Current!, e.Detail);
+                            if ((key ?? enrolment.Current) is { } refused)
+                            {
+                                enrolment.Drop(refused, e.Detail);
+                            }
+
                             state.SetSession(null);
                             wait = options.MinBackoff;
                             break;
@@ -88,7 +92,14 @@ public sealed partial class SessionKeeper(
                 {
                     wait = _backoff.Next();
                     Log.Unreachable(logger, "Unavailable", e.Message, wait.Value);
-                    state.Update(s => s with { Session = "unreachable", SessionDetail = e is RpcException x ? x.Detail : e.Message });
+                    state.Update(s => s with { Session = "unreachable", SessionDetail = e.Message });
+                }
+                catch (Exception e) when (e is not OperationCanceledException && !stoppingToken.IsCancellationRequested)
+                {
+                    // A bug or a surprise must not end the session loop for good: say so and retry like any failure.
+                    wait = _backoff.Next();
+                    Log.Unexpected(logger, e, wait.Value);
+                    state.Update(s => s with { Session = "unreachable", SessionDetail = e.Message });
                 }
 
                 if (wait is { } delay && delay > TimeSpan.Zero)
@@ -234,6 +245,9 @@ public sealed partial class SessionKeeper(
 
         [LoggerMessage(7, LogLevel.Warning, "Logout failed: {Detail}")]
         public static partial void LogoutFailed(ILogger logger, string detail);
+
+        [LoggerMessage(9, LogLevel.Error, "Session failed unexpectedly; retrying in {Delay}")]
+        public static partial void Unexpected(ILogger logger, Exception exception, TimeSpan delay);
 
         [LoggerMessage(8, LogLevel.Critical, "Stopping: the coordinator blacklisted this mirror: {Reason}")]
         public static partial void Banned(ILogger logger, string reason);

@@ -91,8 +91,9 @@ public sealed partial class SnapshotKeeper(
                 {
                     last = SyncResult.Failed(SyncOutcome.Timeout, $"sync from {candidate.Uri} took longer than {options.SyncTimeout}");
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or TimeoutException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    // Whatever went wrong (disk full, a vanished directory, a bug), the served snapshot stays.
                     last = SyncResult.Failed(SyncOutcome.Abandoned, $"sync from {candidate.Uri} failed: {e.Message}");
                 }
 
