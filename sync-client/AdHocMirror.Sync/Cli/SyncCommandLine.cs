@@ -16,7 +16,7 @@ namespace AdHocMirror.Sync.Cli;
 /// </summary>
 public static class SyncCommandLine
 {
-    public static async Task<int> InvokeAsync(string[] args)
+    public static async Task<int> InvokeAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
         var config = new Option<FileInfo?>("--config") { Description = "Settings file (key = value lines); flags override it" };
         var repo = new Option<string?>("--repo") { Description = "Repository to sync [default: its repos.conf location, else /var/db/repos/gentoo]" };
@@ -66,14 +66,26 @@ public static class SyncCommandLine
                 Json = parsed.GetValue(json),
                 Quiet = parsed.GetValue(quiet),
             };
-            return await RunAsync(flags, cancellationToken);
+            return await RunAsync(flags, cancellationToken, stdout, stderr);
         });
-        return await root.Parse(args).InvokeAsync();
+        var invocation = new InvocationConfiguration();
+        if (stdout is not null)
+        {
+            invocation.Output = stdout;
+        }
+
+        if (stderr is not null)
+        {
+            invocation.Error = stderr;
+        }
+
+        return await root.Parse(args).InvokeAsync(invocation);
     }
 
-    public static async Task<int> RunAsync(SyncFlags flags, CancellationToken cancellationToken)
+    /// <summary>Runs one sync; <paramref name="stdout"/>/<paramref name="stderr"/> default to the console.</summary>
+    public static async Task<int> RunAsync(SyncFlags flags, CancellationToken cancellationToken, TextWriter? stdout = null, TextWriter? stderr = null)
     {
-        var output = new TerminalOutput(flags.Quiet, flags.Json);
+        var output = new TerminalOutput(flags.Quiet, flags.Json, stdout, stderr);
         SyncOptions options;
         try
         {

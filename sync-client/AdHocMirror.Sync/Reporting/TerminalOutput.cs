@@ -10,7 +10,7 @@ public sealed class TerminalOutput(bool quiet, bool json, TextWriter? stdout = n
 {
     private readonly TextWriter _out = stdout ?? Console.Out;
     private readonly TextWriter _err = stderr ?? Console.Error;
-    private readonly bool _live = !quiet && !json && !Console.IsErrorRedirected;
+    private readonly bool _live = !quiet && !json && stderr is null && !Console.IsErrorRedirected;
     private readonly Lock _gate = new();
     private bool _progressShown;
 
