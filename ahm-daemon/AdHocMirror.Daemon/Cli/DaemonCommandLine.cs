@@ -96,10 +96,10 @@ public static class DaemonCommandLine
             {
                 await host.RunAsync();
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or InvalidOperationException)
             {
-                // Typically a port already in use.
-                await Console.Error.WriteLineAsync("ahm-daemon: " + e.Message);
+                // Typically a port already in use (Kestrel's AddressInUseException is an InvalidOperationException).
+                await Console.Error.WriteLineAsync("ahm-daemon: cannot start: " + e.Message);
                 return ExitCodes.Failure;
             }
 

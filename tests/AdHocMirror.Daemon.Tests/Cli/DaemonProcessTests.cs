@@ -111,6 +111,33 @@ public sealed class DaemonProcessTests
     }
 
     [Fact]
+    public async Task A_ping_port_in_use_stops_start_up_with_a_message_and_a_non_zero_exit()
+    {
+        using var temp = new TempDir("ahm-daemon-port");
+        var key = await AdHocMirror.Testing.Trees.TestSigningKey.SharedAsync();
+        File.Copy(key.PublicKeyFile, temp.Combine("keys.asc"));
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var config = temp.Combine("daemon.conf");
+        await File.WriteAllTextAsync(config, $"""
+            state_dir = {temp.Combine("state")}
+            tree_dir = {temp.Combine("tree")}
+            keyring = {temp.Combine("keys.asc")}
+            user = nobody
+            listen = 127.0.0.1
+            ping_port = {port}
+            rsync_port = {FreePort.Next()}
+            protocols = rsync
+            upstream = rsync://127.0.0.1:1/gentoo-portage
+            coordinator = http://127.0.0.1:1
+            """);
+        var result = await ExternalProcess.RunAsync("dotnet", [DaemonDll, "run", "--config", config], timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        Assert.Contains(port.ToString(CultureInfo.InvariantCulture), result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_config_file_named_with_config_is_a_usage_error()
     {
         var result = await ExternalProcess.RunAsync("dotnet", [DaemonDll, "run", "--config", "/nonexistent/daemon.conf"]);
