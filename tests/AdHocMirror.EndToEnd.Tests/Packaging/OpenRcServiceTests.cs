@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AdHocMirror.Testing;
+using AdHocMirror.Testing.Trees;
 
 namespace AdHocMirror.EndToEnd.Tests.Packaging;
 
@@ -83,6 +84,64 @@ public sealed class OpenRcServiceTests
         await Eventually.TrueAsync(() => !Directory.Exists($"/proc/{second.Pid}"), "the daemon to exit after stop", TimeSpan.FromSeconds(20));
         Assert.Equal(3, (await service.RunAsync("status")).ExitCode);
         Assert.False(File.Exists($"/run/{service.Name}.pid"), "pidfile left behind");
+    }
+
+    /// <summary>The real ahm-daemon (this build's apphost) under openrc-run: as the service user, logging to the output log, its own status through status_detail, and a clean exit on stop's SIGTERM.</summary>
+    [OpenRcFact]
+    public async Task RealDaemon_RunsAsServiceUser_StatusDetailShowsItsView_StopsCleanly()
+    {
+        var daemon = Path.Combine(AppContext.BaseDirectory, "ahm-daemon");
+        Assert.True(File.Exists(daemon), $"no ahm-daemon apphost beside the tests ({daemon})");
+        await using var service = await OpenRcService.CreateAsync("ahm-daemon", dir => $"""
+            AHM_DAEMON_BINARY="{daemon}"
+            AHM_DAEMON_CONFIG="{dir}/daemon.conf"
+            AHM_DAEMON_STATE_DIR="{dir}/state"
+            AHM_DAEMON_TREE_DIR="{dir}/tree"
+            AHM_DAEMON_LOG_DIR="{dir}/log"
+            AHM_DAEMON_STOP_SCHEDULE="TERM/30/KILL/5"
+            """, prefix: "AHM_DAEMON");
+
+        // Nothing answers on the coordinator or upstream ports: the daemon keeps retrying, as it does when they are away.
+        var key = await TestSigningKey.SharedAsync();
+        var keyring = Path.Combine(service.Dir, "gentoo-release.asc");
+        File.Copy(key.PublicKeyFile, keyring);
+        File.SetUnixFileMode(keyring, (UnixFileMode)0b110_100_100);
+        var config = Path.Combine(service.Dir, "daemon.conf");
+        await File.WriteAllTextAsync(config, $"""
+            coordinator = http://127.0.0.1:{FreePort.Next()}
+            public_host = 127.0.0.1
+            listen = 127.0.0.1
+            ping_port = {FreePort.Next()}
+            rsync_port = {FreePort.Next()}
+            protocols = rsync
+            upstream = rsync://127.0.0.1:{FreePort.Next()}/gentoo-portage
+            keyring = {keyring}
+
+            """);
+        File.SetUnixFileMode(config, (UnixFileMode)0b110_100_100);
+
+        var started = await service.RunAsync("start");
+        Assert.True(started.ExitCode == 0, $"start failed:\n{started.Stdout}{started.Stderr}");
+
+        ExternalProcess.Result detail = null!;
+        await Eventually.TrueAsync(
+            async () => (detail = await service.RunAsync("status_detail")).ExitCode == 0 && detail.Stdout.Contains("running (pid", StringComparison.Ordinal),
+            "ahm-daemon status (through status_detail) to report the daemon running", TimeSpan.FromSeconds(60));
+        var pid = int.Parse(System.Text.RegularExpressions.Regex.Match(detail.Stdout, @"running \(pid (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(service.User, await OpenRcService.OwnerAsync($"/proc/{pid}"));
+        Assert.Contains("upstream rsync://127.0.0.1:", detail.Stdout, StringComparison.Ordinal);
+
+        // Its stderr goes to the service's log file.
+        var log = Path.Combine(service.Dir, "log", service.Name + ".log");
+        await Eventually.TrueAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("ping listener listening", StringComparison.Ordinal), "the daemon's log in the output log", TimeSpan.FromSeconds(30));
+
+        var stopped = await service.RunAsync("stop");
+        Assert.True(stopped.ExitCode == 0, $"stop failed:\n{stopped.Stdout}{stopped.Stderr}");
+        await Eventually.TrueAsync(() => !Directory.Exists($"/proc/{pid}"), "the daemon to exit after stop", TimeSpan.FromSeconds(40));
+
+        // A clean exit on SIGTERM (not the KILL fallback) leaves "stopped" in its status file.
+        var after = await ExternalProcess.RunAsync(daemon, ["status", "--json", "--config", config, "--state-dir", $"{service.Dir}/state", "--tree-dir", $"{service.Dir}/tree"]);
+        Assert.Matches("(?i)\"session\"\\s*:\\s*\"stopped\"", after.Stdout);
     }
 
     [OpenRcFact]
