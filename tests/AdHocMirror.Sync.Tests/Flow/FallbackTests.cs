@@ -1,0 +1,85 @@
+using AdHocMirror.Hosting;
+using AdHocMirror.Sync.Tests.Support;
+using AdHocMirror.Testing;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+namespace AdHocMirror.Sync.Tests.Flow;
+
+/// <summary>Failures on the way: a mirror dying mid-transfer, the coordinator away, postsync hooks.</summary>
+public sealed class FallbackTests
+{
+    [Fact]
+    public async Task Mirror_killed_mid_transfer_is_reported_unreachable_and_the_next_candidate_is_used()
+    {
+        await using var world = await SyncWorld.CreateAsync();
+        var dying = await world.AddMirrorAsync(2, "v2", SyncWorld.V2, bandwidthKiBps: 16);
+        var good = await world.AddMirrorAsync(3, "v2", SyncWorld.V2);
+        var parent = Path.GetDirectoryName(world.Repository)!;
+        Directory.CreateDirectory(parent);
+
+        var sync = world.SyncAsync("--probe", "0");
+        await Eventually.TrueAsync(
+            () => Directory.GetDirectories(parent, ".gentoo.ahm-staging-*").Any(s => Directory.EnumerateFileSystemEntries(s).Any()),
+            "the transfer from the slow mirror has started");
+        await dying.KillAsync();
+        var run = await sync;
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(dying.Uri, run.Attempts[0].GetProperty("uri").GetString());
+        Assert.Equal("unreachable", run.Attempts[0].GetProperty("outcome").GetString());
+        Assert.True(run.Attempts[0].GetProperty("reported").GetBoolean());
+        Assert.Equal(good.Uri, run.Source);
+        Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
+    }
+
+    [Fact]
+    public async Task Coordinator_down_syncs_from_the_official_mirror_directly_and_says_so()
+    {
+        await using var world = await SyncWorld.CreateAsync(coordinator: false);
+        await world.InstallAsync("v1");
+        var nobody = $"http://127.0.0.1:{FreePort.Next()}";
+
+        var run = await world.SyncAsync("--coordinator", nobody);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(world.Official!.Uri, run.Source);
+        Assert.False(run.Result.GetProperty("coordinator_reachable").GetBoolean());
+        Assert.Contains("unreachable", run.Stderr);
+        Assert.Contains("official mirrors directly", run.Stderr);
+        Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
+    }
+
+    [Fact]
+    public async Task No_reachable_source_exits_5_and_keeps_the_tree()
+    {
+        await using var world = await SyncWorld.CreateAsync(coordinator: false, officialTree: null);
+        await world.InstallAsync("v1");
+
+        var run = await world.SyncAsync("--no-coordinator", "--official", $"rsync://127.0.0.1:{FreePort.Next()}/gentoo-portage");
+
+        Assert.Equal(ExitCodes.NoUsableSource, run.ExitCode);
+        Assert.Equal("unreachable", Assert.Single(run.Attempts).GetProperty("outcome").GetString());
+        Assert.Contains("try again", run.Result.GetProperty("message").GetString());
+        Assert.Equal(SyncWorld.V1, (await world.VerifyRepositoryAsync()).Generated);
+    }
+
+    [Fact]
+    public async Task Postsync_hooks_run_with_repository_name_uri_and_path_as_emerge_does()
+    {
+        await using var world = await SyncWorld.CreateAsync(coordinator: false);
+        var hooks = world.Dir.Combine("postsync.d");
+        Directory.CreateDirectory(hooks);
+        var record = world.Dir.Combine("hook-ran");
+        var hook = Path.Combine(hooks, "10-record");
+        await File.WriteAllTextAsync(hook, $"#!/bin/sh\necho \"$1 $2 $3\" > {record}\n");
+        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await File.WriteAllTextAsync(Path.Combine(hooks, "20-not-executable"), "#!/bin/sh\nexit 1\n");
+
+        var run = await world.SyncAsync("--no-coordinator");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal($"gentoo {world.Official!.Uri} {world.Repository}", (await File.ReadAllTextAsync(record)).Trim());
+        Assert.Empty(run.Result.GetProperty("hook_failures").EnumerateArray());
+    }
+}
