@@ -31,7 +31,7 @@ internal sealed class ManifestSet
 
     /// <summary>Adds one Manifest's lines; MANIFEST entries go to <paramref name="subManifests"/> to be loaded next.</summary>
     public void Add(IEnumerable<string> lines, string directory, string declaredIn, ConcurrentBag<TreeProblem> problems,
-        List<ManifestEntry> subManifests, List<string>? timestamps)
+        List<ManifestEntry> subManifests)
     {
         foreach (var line in lines)
         {
@@ -49,8 +49,7 @@ internal sealed class ManifestSet
             switch (entry.Tag)
             {
                 case ManifestTag.Timestamp:
-                    // Only the signed top-level Manifest's TIMESTAMP is the tree's version.
-                    timestamps?.Add(entry.Value!);
+                    // Only the signed top-level Manifest's TIMESTAMP is the tree's version; it is read there.
                     continue;
                 case ManifestTag.Ignore:
                     _ignored.Add(entry.Path);

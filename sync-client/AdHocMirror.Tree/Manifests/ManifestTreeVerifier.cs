@@ -65,7 +65,7 @@ public sealed partial class ManifestTreeVerifier
         var problems = new ConcurrentBag<TreeProblem>(top.Problems);
         var expectations = new ManifestSet();
         var queue = new List<ManifestEntry>();
-        expectations.Add(top.Body, string.Empty, "Manifest", problems, queue, timestamps: null);
+        expectations.Add(top.Body, string.Empty, "Manifest", problems, queue);
         var version = top.Version;
         var signature = top.SignedBy;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxParallelism), CancellationToken = cancellationToken };
@@ -186,7 +186,7 @@ public sealed partial class ManifestTreeVerifier
                 if (lines is not null)
                 {
                     var directory = entry.Path.Contains('/', StringComparison.Ordinal) ? entry.Path[..entry.Path.LastIndexOf('/')] : string.Empty;
-                    expectations.Add(lines, directory, entry.Path, problems, queue, timestamps: null);
+                    expectations.Add(lines, directory, entry.Path, problems, queue);
                 }
             }
         }

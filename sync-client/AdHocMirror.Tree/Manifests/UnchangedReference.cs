@@ -45,7 +45,7 @@ internal sealed class UnchangedReference
         var set = new ManifestSet();
         var queue = new List<ManifestEntry>();
         var ignoredProblems = new ConcurrentBag<TreeProblem>();
-        set.Add(body, string.Empty, "Manifest", ignoredProblems, queue, timestamps: null);
+        set.Add(body, string.Empty, "Manifest", ignoredProblems, queue);
         await ManifestTreeVerifier.LoadSubManifestsAsync(root, set, queue, ignoredProblems, parallel);
         return new UnchangedReference(root, set);
     }
