@@ -117,14 +117,15 @@ src_install() {
 	dotnet-pkg-base_install "/usr/share/${PN}"
 	dotnet-pkg-base_dolauncher "/usr/share/${PN}/ahm-sync" ahm-sync
 
-	insinto /usr/share/ahm
-	doins openrc/daemon.conf.example
-
 	if use ahm ; then
+		insinto /usr/share/ahm
+		doins openrc/daemon.conf.example
 		dotnet-pkg-base_dolauncher "/usr/share/${PN}/ahm-daemon" ahm-daemon
 		newinitd openrc/init.d/ahm-daemon ahm-daemon
 		newconfd openrc/conf.d/ahm-daemon ahm-daemon
 		systemd_dounit openrc/systemd/ahm-daemon.service
+		insinto /etc/logrotate.d
+		newins openrc/logrotate/ahm-daemon ahm-daemon
 
 		insinto /etc/ahm
 		newins openrc/daemon.conf.example daemon.conf
@@ -139,6 +140,8 @@ src_install() {
 		newinitd openrc/init.d/ahm-coordinator ahm-coordinator
 		newconfd openrc/conf.d/ahm-coordinator ahm-coordinator
 		systemd_dounit openrc/systemd/ahm-coordinator.service
+		insinto /etc/logrotate.d
+		newins openrc/logrotate/ahm-coordinator ahm-coordinator
 
 		keepdir /var/lib/ahm-coordinator /var/log/ahm-coordinator
 		fowners ahm-coordinator:ahm-coordinator /var/lib/ahm-coordinator /var/log/ahm-coordinator
