@@ -7,6 +7,7 @@ public static class BenchCommandLine
     {
         ["wire"] = ("unary calls/s of a trivial method over one h2c connection (our client, and h2load when present)", WireBenchmark.RunAsync),
         ["verify"] = ("GLEP 74 verification of a full-size generated tree (~150,000 files): files/s, MB/s, cold and warm", VerifyBenchmark.RunAsync),
+        ["findmirror"] = ("FindMirror calls/s, p50/p99 and RSS with 1,000 / 10,000 / 100,000 mirrors online, against a trivial method on the same transport", FindMirrorBenchmark.RunAsync),
         ["geo"] = ("MaxMind DB City lookups/s on 1 and 2 threads, and bytes allocated per lookup", GeoBenchmark.RunAsync),
     };
 

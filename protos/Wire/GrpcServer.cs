@@ -73,9 +73,9 @@ public sealed class GrpcServer : IAsyncDisposable
         var dispatcher = new GrpcDispatcher(bindings, options, loggerFactory.CreateLogger("AdHocMirror.Wire.GrpcServer"));
         app.Use(next => context => dispatcher.Accepts(context) ? dispatcher.HandleAsync(context) : next(context));
         httpRoutes?.Invoke(app);
-        app.Run(context =>
+        // A fallback endpoint rather than a terminal middleware, so that routes mapped above still match.
+        app.MapFallback(context =>
         {
-            // A request that is neither gRPC nor a known route: tell a gRPC client clearly anyway.
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
         });

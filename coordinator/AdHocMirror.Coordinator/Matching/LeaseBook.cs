@@ -52,10 +52,14 @@ public sealed class LeaseBook : IDisposable
         return lease;
     }
 
-    /// <summary>Gives back the places of expired leases and forgets those past the grace for late reports.</summary>
+    /// <summary>
+    /// Gives back the places of expired leases and forgets those past the grace for late reports, or,
+    /// when clients that never report push the records past their cap, the oldest expired ones.
+    /// </summary>
     public void Sweep()
     {
         var now = _clock.GetUtcNow();
+        List<Lease>? expired = null;
         foreach (var (id, lease) in _leases)
         {
             if (now >= lease.ExpiresAt)
@@ -65,6 +69,19 @@ public sealed class LeaseBook : IDisposable
                 {
                     _leases.TryRemove(id, out _);
                 }
+                else
+                {
+                    (expired ??= []).Add(lease);
+                }
+            }
+        }
+
+        var excess = _leases.Count - _options.MaxLeaseRecords;
+        if (excess > 0 && expired is not null)
+        {
+            foreach (var lease in expired.OrderBy(l => l.ExpiresAt).Take(excess))
+            {
+                _leases.TryRemove(lease.Id, out _);
             }
         }
     }

@@ -19,6 +19,15 @@ public sealed class MatchingOptions
     /// <summary>Mirrors whose distances fall in the same band of this width count as equally near; spare capacity orders them.</summary>
     public double SimilarDistanceKm { get; set; } = 100;
 
+    /// <summary>
+    /// Most candidates one search examines, nearest rings first. Bounds the cost of an answer where
+    /// volunteers are dense: spare capacity then orders the nearest this many, not every mirror in the band.
+    /// </summary>
+    public int MaxExamined { get; set; } = 64;
+
+    /// <summary>Most lease records kept (live, plus expired ones awaiting a late report); the oldest expired go first.</summary>
+    public int MaxLeaseRecords { get; set; } = 200_000;
+
     /// <summary>A volunteer is offered only if at least this much nearer than the nearest official mirror…</summary>
     public double OfficialMarginKm { get; set; } = 200;
 

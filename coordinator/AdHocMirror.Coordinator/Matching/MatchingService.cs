@@ -136,7 +136,7 @@ public sealed class MatchingService
 
     private void Offer(FindMirrorReply reply, Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double reachKm, CallContext context)
     {
-        var found = _index.Search(protocol, client, clientTicks, wanted, reachKm, _options.SimilarDistanceKm);
+        var found = _index.Search(protocol, client, clientTicks, wanted, reachKm, _options.SimilarDistanceKm, _options.MaxExamined);
         string? tag = null;
         foreach (var (slot, distance) in found)
         {

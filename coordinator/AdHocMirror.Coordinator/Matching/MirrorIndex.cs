@@ -144,7 +144,7 @@ public sealed class MirrorIndex : IDisposable
     /// farther than <paramref name="maxDistanceKm"/>. Leases are NOT taken here.
     /// </summary>
     internal List<(MirrorSlot Slot, double DistanceKm)> Search(
-        Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double maxDistanceKm, double similarKm)
+        Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double maxDistanceKm, double similarKm, int maxExamined = int.MaxValue)
     {
         var found = new List<(MirrorSlot Slot, double DistanceKm)>(wanted * 4);
         _lock.EnterReadLock();
@@ -162,7 +162,7 @@ public sealed class MirrorIndex : IDisposable
                 return found;
             }
 
-            grid.SearchNear(found, place, clientTicks, wanted, maxDistanceKm, similarKm);
+            grid.SearchNear(found, place, clientTicks, wanted, maxDistanceKm, similarKm, Math.Max(wanted, maxExamined));
         }
         finally
         {
@@ -265,7 +265,7 @@ public sealed class MirrorIndex : IDisposable
             }
         }
 
-        public void SearchNear(List<(MirrorSlot Slot, double DistanceKm)> found, GeoPlace client, long clientTicks, int wanted, double maxDistanceKm, double similarKm)
+        public void SearchNear(List<(MirrorSlot Slot, double DistanceKm)> found, GeoPlace client, long clientTicks, int wanted, double maxDistanceKm, double similarKm, int maxExamined)
         {
             var latIndex = LatIndex(client.Latitude);
             var lonIndex = LonIndex(client.Longitude);
@@ -280,7 +280,11 @@ public sealed class MirrorIndex : IDisposable
                     break;
                 }
 
-                VisitRing(found, ring, latIndex, lonIndex, client, clientTicks, maxDistanceKm);
+                if (!VisitRing(found, ring, latIndex, lonIndex, client, clientTicks, maxDistanceKm, maxExamined))
+                {
+                    break; // dense enough: the nearest cells hold plenty to choose from
+                }
+
                 if (found.Count >= wanted)
                 {
                     // The k-th best band so far: an unvisited mirror could only tie or lose against it
@@ -306,7 +310,8 @@ public sealed class MirrorIndex : IDisposable
             }
         }
 
-        private void VisitRing(List<(MirrorSlot Slot, double DistanceKm)> found, int ring, int latIndex, int lonIndex, GeoPlace client, long clientTicks, double maxDistanceKm)
+        /// <returns>False when <paramref name="maxExamined"/> candidates were found and the search should stop.</returns>
+        private bool VisitRing(List<(MirrorSlot Slot, double DistanceKm)> found, int ring, int latIndex, int lonIndex, GeoPlace client, long clientTicks, double maxDistanceKm, int maxExamined)
         {
             for (var dLat = -ring; dLat <= ring; dLat++)
             {
@@ -344,8 +349,15 @@ public sealed class MirrorIndex : IDisposable
                             }
                         }
                     }
+
+                    if (found.Count >= maxExamined)
+                    {
+                        return false;
+                    }
                 }
             }
+
+            return true;
         }
 
         private static double KthBandEndKm(List<(MirrorSlot Slot, double DistanceKm)> found, int wanted, double similarKm)

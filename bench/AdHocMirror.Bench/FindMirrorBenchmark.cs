@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using AdHocMirror.Contracts;
+using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Hosting;
+using AdHocMirror.Coordinator.Matching;
+using AdHocMirror.Coordinator.Mirrors;
+using AdHocMirror.Testing;
+using AdHocMirror.Wire;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Health.V1;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AdHocMirror.Bench;
+
+/// <summary>
+/// FindMirror over real gRPC with 1,000, 10,000 and 100,000 mirrors online, spread over the world's
+/// land: calls/s and latency against a trivial method (Health/Check) on the same transport in the
+/// same run, the coordinator's own cost per call (no transport), and the process's memory.
+/// </summary>
+public static partial class FindMirrorBenchmark
+{
+    // Rough land boxes (lat0, lat1, lon0, lon1, weight): where volunteers and users are.
+    private static readonly (double Lat0, double Lat1, double Lon0, double Lon1, int Weight)[] Land =
+    [
+        (36, 60, -10, 30, 30),    // Europe
+        (25, 50, -125, -70, 25),  // North America
+        (-35, 5, -75, -35, 8),    // South America
+        (-35, 35, -15, 50, 7),    // Africa
+        (20, 45, 70, 140, 20),    // South and East Asia
+        (45, 60, 30, 100, 5),     // Russia, Central Asia
+        (-40, -12, 115, 153, 5),  // Australia
+    ];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var seconds = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var s) ? s : 5;
+        int[] sizes = args.Length > 1 ? args[1].Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() : [1_000, 10_000, 100_000];
+        Console.WriteLine($"findmirror benchmark: {Environment.ProcessorCount} cores, {seconds} s per run, 64 calls in flight on one h2c connection, count=3");
+        Console.WriteLine($"{"mirrors",8} | {"in-process",11} | {"ahm client: FindMirror",24} {"trivial",9} {"ratio",6} {"p50",7} {"p99",7} | {"h2load: FindMirror",19} {"trivial",9} {"ratio",6} | {"RSS",7}");
+        if (args.Length > 2 && args[2] == "--this-process")
+        {
+            await RunOneAsync(sizes[0], seconds);
+            return 0;
+        }
+
+        // One process per size, so that each RSS figure is that size's alone.
+        foreach (var size in sizes)
+        {
+            var self = Environment.GetCommandLineArgs()[0];
+            var run = await ExternalProcess.RunAsync(
+                Environment.ProcessPath!,
+                self.EndsWith(".dll", StringComparison.Ordinal) ? [self, "findmirror", $"{seconds}", $"{size}", "--this-process"] : ["findmirror", $"{seconds}", $"{size}", "--this-process"],
+                timeout: TimeSpan.FromMinutes(10));
+            Console.Write(run.Stdout.Split('\n').Where(l => l.Contains(" | ", StringComparison.Ordinal) && !l.Contains("mirrors", StringComparison.Ordinal)).Select(l => l + "\n").FirstOrDefault() ?? run.Stdout + run.Stderr);
+        }
+
+        return 0;
+    }
+
+    private static async Task RunOneAsync(int mirrors, int seconds)
+    {
+        using var dir = new TempDir("ahm-bench");
+        var options = new CoordinatorOptions
+        {
+            Listen = "127.0.0.1:0",
+            AdminListen = "127.0.0.1:0",
+            MetricsListen = "off",
+            DataDir = dir.Path,
+        };
+        options.Pings.Interval = TimeSpan.FromHours(12); // the mirrors are made up: nobody to ping
+        options.Matching.LeaseTtl = TimeSpan.FromSeconds(10);
+        options.Matching.Official = [];
+        using var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        await host.StartAsync();
+        try
+        {
+            var directory = host.Services.GetRequiredService<MirrorDirectory>();
+            Populate(directory, mirrors, new Random(42));
+            var service = host.Services.GetRequiredService<MatchingService>();
+            var port = host.Services.GetRequiredService<CoordinatorListeners>().Public.Server.Port;
+            var requests = Requests(new Random(7), 4096);
+
+            var inProcessMicros = InProcess(service, requests);
+
+            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+            var matching = new MatchingClient(channel);
+            var health = new HealthClient(channel);
+            await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]), TimeSpan.FromSeconds(1));
+            var find = await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]), TimeSpan.FromSeconds(seconds));
+            var trivial = await MeasureAsync(_ => health.CheckAsync(new HealthCheckRequest()), TimeSpan.FromSeconds(seconds));
+
+            var h2Find = await H2LoadAsync(port, "/ahm.v1.Matching/FindMirror", requests[0], seconds);
+            var h2Trivial = await H2LoadAsync(port, "/grpc.health.v1.Health/Check", new HealthCheckRequest(), seconds);
+
+            var heap = GC.GetTotalMemory(forceFullCollection: true) / (1024.0 * 1024.0);
+            var rss = Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024.0);
+            var h2 = h2Find is { } f && h2Trivial is { } t ? $"{f,19:N0} {t,9:N0} {f / t,6:F2}" : $"{"(h2load not installed)",36}";
+            Console.WriteLine(
+                $"{mirrors,8:N0} | {inProcessMicros,8:F1} µs | {find.PerSecond,24:N0} {trivial.PerSecond,9:N0} {find.PerSecond / trivial.PerSecond,6:F2} {find.P50,5:F2}ms {find.P99,5:F2}ms | {h2} | {rss,4:F0} MB (heap {heap:F0} MB)");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private static void Populate(MirrorDirectory directory, int count, Random random)
+    {
+        var version = new TreeVersion { Protocol = Protocol.Rsync, Generated = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 21, 0, 45, 1, TimeSpan.Zero)) };
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < count; i++)
+        {
+            var (lat, lon) = LandPoint(random);
+            var key = i.ToString("x32", CultureInfo.InvariantCulture);
+            var session = "s" + key;
+            directory.Open(new OpenSession(
+                key, session, new byte[32],
+                new MirrorEndpoints { RsyncUri = $"rsync://mirror{i}.example:8873/gentoo-portage", PingAddress = "192.0.2.1:7472" },
+                [version],
+                new LoadLimits { MaxClients = 100_000 },
+                null,
+                new MirrorLocation(new GeoPoint { Latitude = lat, Longitude = lon }, "somewhere"),
+                now,
+                false));
+            directory.RecordPing(key, session, new PingOutcome(now, 1, new PingReply { ActiveConnections = (uint)random.Next(5) }), 3);
+        }
+    }
+
+    private static FindMirrorRequest[] Requests(Random random, int count) => Enumerable.Range(0, count).Select(_ =>
+    {
+        var (lat, lon) = LandPoint(random);
+        return new FindMirrorRequest
+        {
+            Protocol = Protocol.Rsync,
+            Current = new TreeVersion { Protocol = Protocol.Rsync, Generated = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 20, 0, 45, 1, TimeSpan.Zero)) },
+            Hint = new LocationHint { Point = new GeoPoint { Latitude = lat, Longitude = lon } },
+            Count = 3,
+        };
+    }).ToArray();
+
+    private static (double Lat, double Lon) LandPoint(Random random)
+    {
+        var pick = random.Next(Land.Sum(l => l.Weight));
+        foreach (var box in Land)
+        {
+            if ((pick -= box.Weight) < 0)
+            {
+                return (box.Lat0 + (random.NextDouble() * (box.Lat1 - box.Lat0)), box.Lon0 + (random.NextDouble() * (box.Lon1 - box.Lon0)));
+            }
+        }
+
+        throw new UnreachableException();
+    }
+
+    /// <summary>The coordinator's own cost of an answer: locate, search, lease, reply; no transport.</summary>
+    private static double InProcess(MatchingService service, FindMirrorRequest[] requests)
+    {
+        var context = new CallContext("/ahm.v1.Matching/FindMirror", new Metadata(), IPAddress.Loopback, null, CancellationToken.None);
+        for (var i = 0; i < 20_000; i++)
+        {
+            _ = service.FindMirrorAsync(requests[i % requests.Length], context).Result;
+        }
+
+        const int Calls = 100_000;
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < Calls; i++)
+        {
+            _ = service.FindMirrorAsync(requests[i % requests.Length], context).Result;
+        }
+
+        return watch.Elapsed.TotalMilliseconds * 1000 / Calls;
+    }
+
+    private static async Task<(double PerSecond, double P50, double P99)> MeasureAsync(Func<int, Task> call, TimeSpan duration)
+    {
+        var watch = Stopwatch.StartNew();
+        var latencies = new List<double>[64];
+        var next = 0;
+        var workers = Enumerable.Range(0, 64).Select(w =>
+        {
+            var mine = latencies[w] = new List<double>(100_000);
+            return Task.Run(async () =>
+            {
+                while (watch.Elapsed < duration)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await call(Interlocked.Increment(ref next));
+                    mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+            });
+        }).ToArray();
+        await Task.WhenAll(workers);
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        return (all.Length / watch.Elapsed.TotalSeconds, WireBenchmark.Percentile(all, 0.5), WireBenchmark.Percentile(all, 0.99));
+    }
+
+    private static async Task<double?> H2LoadAsync(int port, string path, Google.Protobuf.IMessage request, int seconds)
+    {
+        if (!ExternalProcess.Exists("h2load"))
+        {
+            return null;
+        }
+
+        var body = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllBytesAsync(body, MessageFraming.ToFrame(request, int.MaxValue));
+            var run = await ExternalProcess.RunAsync("h2load",
+            [
+                "-D", seconds.ToString(CultureInfo.InvariantCulture), "-c", "1", "-t", "1", "-m", "64",
+                "-d", body, "-H", "content-type: application/grpc", "-H", "te: trailers",
+                $"http://127.0.0.1:{port}{path}",
+            ], timeout: TimeSpan.FromSeconds(seconds + 60));
+            var match = RequestsPerSecond().Match(run.Stdout);
+            return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+        }
+        finally
+        {
+            File.Delete(body);
+        }
+    }
+
+    [GeneratedRegex(@"finished in [^,]+, ([0-9.]+) req/s")]
+    private static partial Regex RequestsPerSecond();
+}
