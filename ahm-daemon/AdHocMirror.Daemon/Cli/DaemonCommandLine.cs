@@ -157,6 +157,13 @@ public static class DaemonCommandLine
 
     private static async Task<int> ForgetKeyAsync(DaemonOptions options, CancellationToken cancellationToken)
     {
+        if (StatusFile.Read(options.StatusFile) is { } status && IsRunning(status.Pid) && status.Session is not ("stopped" or "logged out"))
+        {
+            // A running daemon holds the key in memory and would simply register a new one.
+            await Console.Error.WriteLineAsync($"ahm-daemon forget-key: the daemon is running (pid {status.Pid}); stop it first");
+            return ExitCodes.Failure;
+        }
+
         using var coordinator = new CoordinatorConnection(options);
         var enrolment = new KeyEnrolment(options, coordinator, new MirrorState(TimeProvider.System), TimeProvider.System, NullLogger<KeyEnrolment>.Instance);
         var (had, error) = await enrolment.RetireAndForgetAsync(cancellationToken);

@@ -62,6 +62,10 @@ public sealed class DaemonProcessTests
             Assert.Contains("running", human.Stdout, StringComparison.Ordinal);
             Assert.Contains("2026-11-21T00:45:01Z", human.Stdout, StringComparison.Ordinal);
 
+            var tooEarly = await ExternalProcess.RunAsync("dotnet", [DaemonDll, "forget-key", "--config", config]);
+            Assert.Equal(ExitCodes.Failure, tooEarly.ExitCode);
+            Assert.Contains("stop it first", tooEarly.Stderr, StringComparison.Ordinal);
+
             (await ExternalProcess.RunAsync("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)])).EnsureSuccess("kill -TERM");
             using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await daemon.WaitForExitAsync(limit.Token);
