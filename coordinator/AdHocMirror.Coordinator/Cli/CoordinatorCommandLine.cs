@@ -41,9 +41,18 @@ public static class CoordinatorCommandLine
             ("--ping-failures", "ping_failures", "Consecutive failed pings that take a mirror offline [default: 3]"),
             ("--ping-concurrency", "ping_concurrency", "Pings in flight at once [default: 64]"),
             ("--ping-address", "ping_address", "Ping address policy: 'caller' (must be the login's own address) or 'any' [default: caller]"),
+            ("--lease-ttl", "lease_ttl", "A lease not released by ReportSync frees its place after this long [default: 5m]"),
+            ("--candidates", "candidates", "Candidates per answer when the client asks for 0 [default: 3]"),
+            ("--similar-distance-km", "similar_distance_km", "Mirrors this close in distance count as equally near; spare capacity orders them [default: 100]"),
+            ("--official-margin-km", "official_margin_km", "A volunteer must be this much nearer than the nearest official mirror [default: 200]"),
+            ("--official-far-km", "official_far_km", "Official mirrors farther than this do not hold volunteers back [default: 1500]"),
+            ("--quarantine-reports", "quarantine_reports", "Distinct clients reporting bad trees that quarantine a mirror [default: 3]"),
+            ("--report-window", "report_window", "Window in which those reports count [default: 1h]"),
         ];
+        var overrides = new Option<string[]>("--location-override") { Description = "CIDR → place, 'CIDR = LAT,LON [place]'; repeatable; wins over GeoIP", AllowMultipleArgumentsPerToken = false };
+        var officials = new Option<string[]>("--official") { Description = "Official mirror 'NAME URI [LAT,LON]'; repeatable; replaces the built-in list", AllowMultipleArgumentsPerToken = false };
         var tunableOptions = tunables.Select(t => (t.Setting, Option: new Option<string?>(t.Flag) { Description = t.Description })).ToList();
-        var serve = new Command("serve", "Run the coordinator in the foreground until SIGTERM/SIGINT.") { listen, adminListen, metricsListen, dataDir, database, geoip, tlsCert, tlsKey };
+        var serve = new Command("serve", "Run the coordinator in the foreground until SIGTERM/SIGINT.") { listen, adminListen, metricsListen, dataDir, database, geoip, tlsCert, tlsKey, overrides, officials };
         foreach (var (_, option) in tunableOptions)
         {
             serve.Options.Add(option);
@@ -70,6 +79,16 @@ public static class CoordinatorCommandLine
                     {
                         CoordinatorSettings.Apply(options, setting, value, option.Name);
                     }
+                }
+
+                foreach (var spec in result.GetValue(overrides) ?? [])
+                {
+                    CoordinatorSettings.AddOverride(options, spec);
+                }
+
+                foreach (var spec in result.GetValue(officials) ?? [])
+                {
+                    CoordinatorSettings.AddOfficial(options, spec);
                 }
 
                 host = CoordinatorHost.Build(options);

@@ -31,6 +31,19 @@ public static class CoordinatorSettings
     /// <summary>Applies one setting (from the file or a flag); false when the name is unknown.</summary>
     public static bool Apply(CoordinatorOptions options, string name, string? value, string where)
     {
+        // [overrides] CIDR = LAT,LON [place]   and   [official] NAME = URI [LAT,LON]
+        if (name.StartsWith("overrides:", StringComparison.Ordinal))
+        {
+            AddOverride(options, $"{name["overrides:".Length..]} = {value}");
+            return true;
+        }
+
+        if (name.StartsWith("official:", StringComparison.Ordinal))
+        {
+            AddOfficial(options, $"{name["official:".Length..]} {value}");
+            return true;
+        }
+
         switch (name)
         {
             case "listen": options.Listen = value ?? options.Listen; break;
@@ -52,11 +65,43 @@ public static class CoordinatorSettings
             case "ping_failures": options.Pings.FailuresToOffline = Count(value, where); break;
             case "ping_concurrency": options.Pings.MaxConcurrency = Count(value, where); break;
             case "ping_address": options.Sessions.PingAddressPolicy = Policy(value, where); break;
+            case "lease_ttl": options.Matching.LeaseTtl = Duration(value, where); break;
+            case "candidates": options.Matching.DefaultCount = Count(value, where); break;
+            case "similar_distance_km": options.Matching.SimilarDistanceKm = Kilometres(value, where); break;
+            case "official_margin_km": options.Matching.OfficialMarginKm = Kilometres(value, where); break;
+            case "official_far_km": options.Matching.OfficialFarKm = Kilometres(value, where); break;
+            case "quarantine_reports": options.Matching.QuarantineReports = Count(value, where); break;
+            case "report_window": options.Matching.ReportWindow = Duration(value, where); break;
             default: return false;
         }
 
         return true;
     }
+
+    /// <summary>Adds a CIDR → place override, <c>CIDR = LAT,LON [place]</c> (checked now, not at first use).</summary>
+    public static void AddOverride(CoordinatorOptions options, string spec)
+    {
+        Geo.LocationOverrides.Parse(spec);
+        options.Geo.Overrides.Add(spec);
+    }
+
+    /// <summary>Adds an official mirror, <c>NAME URI [LAT,LON]</c>; the first one given replaces the built-in list.</summary>
+    public static void AddOfficial(CoordinatorOptions options, string spec)
+    {
+        var mirror = Matching.OfficialMirrorOptions.Parse(spec);
+        if (!options.OfficialConfigured)
+        {
+            options.Matching.Official.Clear();
+            options.OfficialConfigured = true;
+        }
+
+        options.Matching.Official.Add(mirror);
+    }
+
+    private static double Kilometres(string? value, string where) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var km) && km >= 0 && double.IsFinite(km)
+            ? km
+            : throw new SettingsException($"{where}: '{value}' is not a distance in km");
 
     private static TimeSpan Duration(string? value, string where) =>
         SettingsFile.TryParseDuration(value, out var duration) && duration > TimeSpan.Zero

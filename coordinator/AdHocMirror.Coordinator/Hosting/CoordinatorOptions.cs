@@ -46,5 +46,8 @@ public sealed class CoordinatorOptions
 
     public Geo.GeoOptions Geo { get; set; } = new();
 
+    /// <summary>Whether the official mirrors were configured (so the built-in list has been replaced).</summary>
+    internal bool OfficialConfigured { get; set; }
+
     public string DatabasePath => Database ?? Path.Combine(DataDir, DatabaseFileName);
 }

@@ -1,0 +1,15 @@
+using Xunit;
+
+namespace AdHocMirror.Testing;
+
+/// <summary>A fact that needs the conformance fixtures; skipped, saying so, when AHM_CONFORMANCE_DIR is unset.</summary>
+public sealed class ConformanceFactAttribute : FactAttribute
+{
+    public ConformanceFactAttribute() => Skip = Conformance.SkipReason;
+}
+
+/// <summary>A theory over the conformance fixtures; skipped, saying so, when AHM_CONFORMANCE_DIR is unset.</summary>
+public sealed class ConformanceTheoryAttribute : TheoryAttribute
+{
+    public ConformanceTheoryAttribute() => Skip = Conformance.SkipReason;
+}
