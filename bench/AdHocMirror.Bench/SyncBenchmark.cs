@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using AdHocMirror.Testing;
+using AdHocMirror.Testing.Trees;
+using AdHocMirror.Tree.Rsync;
+
+namespace AdHocMirror.Bench;
+
+/// <summary>
+/// <c>ahm-bench sync [--files N] [--changes N] [--cache DIR]</c>: wall time of the real <c>ahm-sync</c> process (first
+/// sync into an empty repository, then the incremental sync to the next version; staging with --link-dest, full GLEP 74
+/// verification, atomic swap included) against a bare <c>rsync</c> with portage's options of the same trees from the
+/// same rsync daemon on loopback, in the same run. Target: ratio ≤ 1.2.
+/// </summary>
+public static class SyncBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var files = 150_000;
+        var changes = 600;
+        string? cache = null;
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--files": files = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--changes": changes = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--cache": cache = args[i + 1]; break;
+                default:
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: ahm-bench sync [--files N] [--changes N] [--cache DIR]");
+                    return 2;
+            }
+        }
+
+        cache ??= Path.Combine(Path.GetTempPath(), $"ahm-bench-sync-{files}-{changes}");
+        var v1 = Path.Combine(cache, "v1");
+        var v2 = Path.Combine(cache, "v2");
+        var keyFile = Path.Combine(cache, "release-key.asc");
+        var marker = Path.Combine(cache, "complete");
+        Console.WriteLine($"sync benchmark: {files:N0}-file generated tree, next version with {changes} changed files, {Environment.ProcessorCount} cores, cache {cache}");
+        if (!File.Exists(marker))
+        {
+            if (Directory.Exists(cache))
+            {
+                Directory.Delete(cache, recursive: true);
+            }
+
+            Directory.CreateDirectory(cache);
+            var generation = Stopwatch.StartNew();
+            using var key = await TestSigningKey.CreateAsync("AHM Bench Sync Key");
+            await GentooTree.CreateAsync(v1, new GentooTreeOptions { Files = files, Seed = 1, Timestamp = new DateTimeOffset(2026, 11, 20, 0, 45, 1, TimeSpan.Zero) }, key);
+            (await ExternalProcess.RunAsync("cp", ["-a", "--", v1, v2], timeout: TimeSpan.FromMinutes(20))).EnsureSuccess("cp -a");
+            await GentooTree.NextVersionAsync(v2, seed: 2, changes, new DateTimeOffset(2026, 11, 21, 0, 45, 1, TimeSpan.Zero), key);
+            File.Copy(key.PublicKeyFile, keyFile);
+            await File.WriteAllTextAsync(marker, DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            Console.WriteLine($"  generated in {generation.Elapsed.TotalSeconds:F1} s");
+        }
+        else
+        {
+            Console.WriteLine("  reusing the cached trees");
+        }
+
+        var work = Path.Combine(cache, "work");
+        if (Directory.Exists(work))
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        Directory.CreateDirectory(work);
+        var port = FreePort.Next();
+        var config = Path.Combine(work, "rsyncd.conf");
+        await File.WriteAllTextAsync(config, string.Join('\n',
+            "use chroot = no", Environment.UserName == "root" ? "uid = root\ngid = root" : string.Empty, "reverse lookup = no",
+            "[v1]", $"    path = {v1}", "    read only = yes",
+            "[v2]", $"    path = {v2}", "    read only = yes", string.Empty));
+        using var daemon = Process.Start(new ProcessStartInfo("rsync", ["--daemon", "--no-detach", "--config=" + config, "--address=127.0.0.1", "--port=" + port.ToString(CultureInfo.InvariantCulture)])
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+        })!;
+        try
+        {
+            var uri = $"rsync://127.0.0.1:{port}";
+            await Eventually.TrueAsync(async () => (await ExternalProcess.RunAsync("rsync", ["--list-only", "--no-recursive", uri + "/v1/"])).ExitCode == 0, "rsync daemon answers");
+            var bare = Path.Combine(work, "bare", "gentoo");
+            var repo = Path.Combine(work, "repos", "gentoo");
+            Directory.CreateDirectory(bare);
+            Directory.CreateDirectory(Path.GetDirectoryName(repo)!);
+
+            var bareFirst = await TimeAsync("rsync", [.. PortageRsync.Options, uri + "/v1/", bare + "/"]);
+            var ahmFirst = await TimeAsync("dotnet", AhmSync(repo, uri + "/v1", keyFile, work));
+            var bareNext = await TimeAsync("rsync", [.. PortageRsync.Options, uri + "/v2/", bare + "/"]);
+            var ahmNext = await TimeAsync("dotnet", AhmSync(repo, uri + "/v2", keyFile, work));
+
+            Console.WriteLine($"  first sync (empty → v1):   bare rsync {bareFirst.TotalSeconds,7:F2} s   ahm-sync {ahmFirst.TotalSeconds,7:F2} s   ratio {ahmFirst / bareFirst:F2}");
+            Console.WriteLine($"  incremental (v1 → v2):     bare rsync {bareNext.TotalSeconds,7:F2} s   ahm-sync {ahmNext.TotalSeconds,7:F2} s   ratio {ahmNext / bareNext:F2}");
+            Console.WriteLine($"  total:                     bare rsync {(bareFirst + bareNext).TotalSeconds,7:F2} s   ahm-sync {(ahmFirst + ahmNext).TotalSeconds,7:F2} s   ratio {(ahmFirst + ahmNext) / (bareFirst + bareNext):F2}   (target ≤ 1.20)");
+            return 0;
+        }
+        finally
+        {
+            daemon.Kill(entireProcessTree: true);
+            await daemon.WaitForExitAsync();
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static string[] AhmSync(string repo, string uri, string keyFile, string work) =>
+    [
+        Path.Combine(AppContext.BaseDirectory, "ahm-sync.dll"), "--repo", repo, "--no-coordinator", "--official", uri, "--keyring", keyFile,
+        "--repos-conf", Path.Combine(work, "none"), "--postsync-dir", Path.Combine(work, "none"), "--quiet",
+    ];
+
+    private static async Task<TimeSpan> TimeAsync(string program, string[] arguments)
+    {
+        var clock = Stopwatch.StartNew();
+        var run = await ExternalProcess.RunAsync(program, arguments, timeout: TimeSpan.FromMinutes(30));
+        var elapsed = clock.Elapsed;
+        if (run.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} exited {run.ExitCode}: {run.Stderr}");
+        }
+
+        return elapsed;
+    }
+}
