@@ -79,6 +79,12 @@ public sealed partial class SnapshotKeeper(
         {
             foreach (var candidate in await CandidatesAsync(upstream, source.Protocol, current, cancellationToken))
             {
+                if (ReferenceEquals(candidate, UpToDate))
+                {
+                    last = new SyncResult(SyncResultKind.UpToDate, current, "the coordinator knows no newer tree", SyncOutcome.Success);
+                    break;
+                }
+
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(options.SyncTimeout);
                 var started = clock.GetTimestamp();
@@ -152,6 +158,9 @@ public sealed partial class SnapshotKeeper(
 
     private sealed record Candidate(string Uri, TreeVersion? Promised, string? LeaseId);
 
+    /// <summary>The coordinator says nobody has a newer tree than ours.</summary>
+    private static readonly Candidate UpToDate = new(string.Empty, null, null);
+
     private async Task<IReadOnlyList<Candidate>> CandidatesAsync(Upstream upstream, Protocol protocol, TreeVersion? current, CancellationToken cancellationToken)
     {
         if (upstream.Kind != UpstreamKind.Coordinator)
@@ -178,7 +187,7 @@ public sealed partial class SnapshotKeeper(
 
         if (reply.UpToDate)
         {
-            return [];
+            return [UpToDate];
         }
 
         // Mirrors first (nearest first, as the coordinator orders them), then the official fallbacks.

@@ -97,5 +97,10 @@ public sealed class MirrorLifecycleTests
                 && m.Versions.Single().Generated.ToDateTimeOffset() == OfficialUpstream.FirstVersion),
             $"the peer is online with the tree it got from the first mirror (log: {string.Join(" | ", log.Lines.TakeLast(6))})");
         Assert.True(log.Contains("Syncing Rsync from " + world.Options.RsyncUri));
+
+        // Next round: nobody is newer, which is no failure.
+        var peerState = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<AdHocMirror.Daemon.Status.MirrorState>(peer.Services);
+        await Eventually.TrueAsync(() => peerState.Status.Rsync?.LastSyncResult == "up to date", "the peer finds itself up to date");
+        Assert.Equal(0, peerState.Status.Rsync!.Failures);
     }
 }
