@@ -6,7 +6,7 @@ namespace AdHocMirror.Sync.Transfer;
 /// <summary>
 /// git into staging: the current checkout is copied in as hard links (git writes every file, index and ref by
 /// create-and-rename, never in place, so the installed tree is never touched), then <c>git fetch --depth 1</c> of the
-/// source's HEAD into <see cref="FetchedRef"/>. The checkout happens only after the fetched commit's signature is
+/// source's HEAD into <see cref="FetchedRef"/> (reflogs and FETCH_HEAD, which git writes in place, are unshared first). The checkout happens only after the fetched commit's signature is
 /// verified (<see cref="CheckOutAsync"/>). Bytes received are the sizes of the new packs.
 /// </summary>
 public sealed class GitTransfer(SyncOptions options) : ITreeTransfer
@@ -21,6 +21,21 @@ public sealed class GitTransfer(SyncOptions options) : ITreeTransfer
             if (copy.ExitCode != 0)
             {
                 return TransferResult.Failed(SyncOutcome.Abandoned, $"cannot link the current tree into staging: {copy.Error.Trim()}");
+            }
+
+            // The files git appends to or truncates in place (reflogs, FETCH_HEAD) must not stay shared with the
+            // installed tree; reflogs mean nothing in a sync repository.
+            foreach (var shared in new[] { "logs", "FETCH_HEAD", "ORIG_HEAD" })
+            {
+                var path = Path.Combine(staging, ".git", shared);
+                if (Directory.Exists(path))
+                {
+                    Directory.Delete(path, recursive: true);
+                }
+                else
+                {
+                    File.Delete(path);
+                }
             }
         }
         else
@@ -78,6 +93,6 @@ public sealed class GitTransfer(SyncOptions options) : ITreeTransfer
 
     private Task<ChildProcess.Outcome> Git(string directory, IEnumerable<string> arguments, CancellationToken cancellationToken) =>
         ChildProcess.RunAsync(
-            options.Git, ["-C", directory, .. arguments], options.TransferTimeout, null, cancellationToken,
+            options.Git, ["-C", directory, "-c", "gc.auto=0", "-c", "core.logAllRefUpdates=false", .. arguments], options.TransferTimeout, null, cancellationToken,
             environment: new Dictionary<string, string?> { ["GIT_TERMINAL_PROMPT"] = "0", ["GIT_ASKPASS"] = "/bin/true", ["TZ"] = "UTC", ["GIT_TRACE"] = null });
 }
