@@ -40,7 +40,7 @@ public static class RsyncdConfig
             // Symlinks in a tree must never lead a client out of the snapshot (rsyncd.conf(5) "munge symlinks").
             .Append("    munge symlinks = yes\n")
             .Append("    exclude = /distfiles /local /packages /.git\n")
-            .Append("    refuse options = delete-after delete-delay checksum\n")
+            .Append("    refuse options = delete checksum\n")
             .Append("    dont compress = *.gz *.tgz *.zip *.z *.rpm *.deb *.iso *.bz2 *.tbz *.xz *.txz *.zst\n")
             .ToString();
     }
