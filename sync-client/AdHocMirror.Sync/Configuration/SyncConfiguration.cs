@@ -42,9 +42,9 @@ public static class SyncConfiguration
                 options.Repository = Path.GetFullPath(location);
             }
         }
-        else if (File.Exists(Path.Combine(options.Repository, "profiles", "repo_name")))
+        else if (ReadRepoName(options.Repository) is { } name)
         {
-            options.RepositoryName = File.ReadAllText(Path.Combine(options.Repository, "profiles", "repo_name")).Trim();
+            options.RepositoryName = name;
         }
 
         var protocol = Setting(flags.Protocol, "protocol");
@@ -130,6 +130,21 @@ public static class SyncConfiguration
         }
 
         throw new SettingsException($"near: '{text}' is neither a country code (DE) nor LAT,LON (48.14,11.58)");
+    }
+
+    /// <summary>The first line of profiles/repo_name when it is a valid repository name (PMS: [A-Za-z0-9_][A-Za-z0-9+_-]*).</summary>
+    private static string? ReadRepoName(string repository)
+    {
+        var path = Path.Combine(repository, "profiles", "repo_name");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        using var reader = new StreamReader(path);
+        var line = reader.ReadLine()?.Trim();
+        return line is { Length: > 0 and <= 64 } && (char.IsAsciiLetterOrDigit(line[0]) || line[0] == '_') && line.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '+')
+            ? line : null;
     }
 
     private static bool IsHttpAddress(string url) =>

@@ -164,6 +164,7 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
             return await Fail(SyncOutcome.VerificationFailed, $"verification failed ({verification.Problems.Count} problem(s): {problems})");
         }
 
+        output.Step($"verified {verification.FilesChecked:N0} files ({verification.FilesSkipped:N0} unchanged, not re-hashed) in {verification.Elapsed.TotalSeconds:0.0} s");
         var version = verification.Version;
         var verdict = RollbackGuard.Check(version, current, source.Promised);
         if (!verdict.Accepted)
@@ -188,7 +189,9 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
 
         if (!unchanged)
         {
+            var swap = Stopwatch.StartNew();
             staging.Commit();
+            output.Step($"installed atomically; old tree removed in {swap.Elapsed.TotalSeconds:0.0} s");
         }
 
         var sent = await reporter.ReportAsync(source, SyncOutcome.Success, bytes, watch.Elapsed, version, null);

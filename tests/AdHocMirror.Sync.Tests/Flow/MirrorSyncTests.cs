@@ -1,4 +1,8 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using AdHocMirror.Hosting;
+using AdHocMirror.Testing;
+using AdHocMirror.Tree.Rsync;
 using AdHocMirror.Sync.Tests.Support;
 
 namespace AdHocMirror.Sync.Tests.Flow;
@@ -30,7 +34,7 @@ public sealed class MirrorSyncTests
     public async Task Incremental_sync_transfers_only_the_change()
     {
         await using var world = await SyncWorld.CreateAsync();
-        await world.AddMirrorAsync(2, "v2", SyncWorld.V2);
+        var mirror = await world.AddMirrorAsync(2, "v2", SyncWorld.V2);
         var full = await world.SyncAsync("--repo", world.Dir.Combine("fresh", "gentoo"));
         Assert.True(full.ExitCode == 0, full.ToString());
         await world.InstallAsync("v1");
@@ -44,7 +48,13 @@ public sealed class MirrorSyncTests
         var files = run.Attempts[0].GetProperty("files_transferred").GetInt64();
         var all = full.Attempts[0].GetProperty("files_transferred").GetInt64();
         Assert.True(files >= 10 && files * 3 < all, $"incremental {files} files vs full {all}");
-        Assert.True(run.BytesReceived * 4 < full.BytesReceived, $"incremental {run.BytesReceived} B vs full {full.BytesReceived} B");
+        // The same bytes as a bare in-place rsync of V1 → V2 with portage's options: --link-dest costs no transfer.
+        var bare = world.Dir.Combine("bare");
+        await SyncWorld.CopyTreeAsync(world.TreeV1, bare);
+        var reference = (await ExternalProcess.RunAsync("rsync", [.. PortageRsync.Options, "--no-human-readable", mirror.Uri + "/", bare + "/"])).EnsureSuccess("bare rsync");
+        var bareBytes = long.Parse(Regex.Match(reference.Stdout, @"Total bytes received: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(run.BytesReceived <= bareBytes * 11 / 10 + 512, $"incremental {run.BytesReceived} B vs bare rsync {bareBytes} B");
+        Assert.True(run.BytesReceived * 2 < full.BytesReceived, $"incremental {run.BytesReceived} B vs full {full.BytesReceived} B");
         Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
     }
 
