@@ -7,7 +7,7 @@ using AdHocMirror.Tree.Rsync;
 namespace AdHocMirror.Bench;
 
 /// <summary>
-/// <c>ahm-bench sync [--files N] [--changes N] [--cache DIR]</c>: wall time of the real <c>ahm-sync</c> process (first
+/// <c>ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR]</c>: wall time of the real <c>ahm-sync</c> process (first
 /// sync into an empty repository, then the incremental sync to the next version; staging with --link-dest, full GLEP 74
 /// verification, atomic swap included) against a bare <c>rsync</c> with portage's options of the same trees from the
 /// same rsync daemon on loopback, in the same run. Target: ratio ≤ 1.2.
@@ -18,6 +18,7 @@ public static class SyncBenchmark
     {
         var files = 150_000;
         var changes = 600;
+        var rounds = 2;
         string? cache = null;
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
@@ -26,8 +27,9 @@ public static class SyncBenchmark
                 case "--files": files = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--changes": changes = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--cache": cache = args[i + 1]; break;
+                case "--rounds": rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}; usage: ahm-bench sync [--files N] [--changes N] [--cache DIR]");
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR]");
                     return 2;
             }
         }
@@ -82,19 +84,33 @@ public static class SyncBenchmark
         {
             var uri = $"rsync://127.0.0.1:{port}";
             await Eventually.TrueAsync(async () => (await ExternalProcess.RunAsync("rsync", ["--list-only", "--no-recursive", uri + "/v1/"])).ExitCode == 0, "rsync daemon answers");
-            var bare = Path.Combine(work, "bare", "gentoo");
-            var repo = Path.Combine(work, "repos", "gentoo");
-            Directory.CreateDirectory(bare);
-            Directory.CreateDirectory(Path.GetDirectoryName(repo)!);
+            // Rounds interleave bare and ahm-sync so both see the same machine load (a shared 2-core box); the best
+            // round of each is reported, the usual estimator under outside noise.
+            TimeSpan bareFirst = TimeSpan.MaxValue, ahmFirst = TimeSpan.MaxValue, bareNext = TimeSpan.MaxValue, ahmNext = TimeSpan.MaxValue;
+            for (var round = 1; round <= rounds; round++)
+            {
+                var bare = Path.Combine(work, $"bare{round}", "gentoo");
+                var repo = Path.Combine(work, $"repos{round}", "gentoo");
+                Directory.CreateDirectory(bare);
+                Directory.CreateDirectory(Path.GetDirectoryName(repo)!);
+                var bf = await TimeAsync("rsync", [.. PortageRsync.Options, uri + "/v1/", bare + "/"]);
+                var af = await TimeAsync("dotnet", AhmSync(repo, uri + "/v1", keyFile, work));
+                var bn = await TimeAsync("rsync", [.. PortageRsync.Options, uri + "/v2/", bare + "/"]);
+                var an = await TimeAsync("dotnet", AhmSync(repo, uri + "/v2", keyFile, work));
+                Console.WriteLine($"  round {round}: first bare {bf.TotalSeconds:F2} s / ahm-sync {af.TotalSeconds:F2} s; incremental bare {bn.TotalSeconds:F2} s / ahm-sync {an.TotalSeconds:F2} s; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                bareFirst = Min(bareFirst, bf);
+                ahmFirst = Min(ahmFirst, af);
+                bareNext = Min(bareNext, bn);
+                ahmNext = Min(ahmNext, an);
+                Directory.Delete(Path.GetDirectoryName(bare)!, recursive: true);
+                Directory.Delete(Path.GetDirectoryName(repo)!, recursive: true);
+            }
 
-            var bareFirst = await TimeAsync("rsync", [.. PortageRsync.Options, uri + "/v1/", bare + "/"]);
-            var ahmFirst = await TimeAsync("dotnet", AhmSync(repo, uri + "/v1", keyFile, work));
-            var bareNext = await TimeAsync("rsync", [.. PortageRsync.Options, uri + "/v2/", bare + "/"]);
-            var ahmNext = await TimeAsync("dotnet", AhmSync(repo, uri + "/v2", keyFile, work));
-
+            Console.WriteLine($"  best of {rounds}:");
             Console.WriteLine($"  first sync (empty → v1):   bare rsync {bareFirst.TotalSeconds,7:F2} s   ahm-sync {ahmFirst.TotalSeconds,7:F2} s   ratio {ahmFirst / bareFirst:F2}");
             Console.WriteLine($"  incremental (v1 → v2):     bare rsync {bareNext.TotalSeconds,7:F2} s   ahm-sync {ahmNext.TotalSeconds,7:F2} s   ratio {ahmNext / bareNext:F2}");
             Console.WriteLine($"  total:                     bare rsync {(bareFirst + bareNext).TotalSeconds,7:F2} s   ahm-sync {(ahmFirst + ahmNext).TotalSeconds,7:F2} s   ratio {(ahmFirst + ahmNext) / (bareFirst + bareNext):F2}   (target ≤ 1.20)");
+            Console.WriteLine("  (ahm-sync's own breakdown — transfer, verification, swap — is printed by running it without --quiet)");
             return 0;
         }
         finally
@@ -110,6 +126,8 @@ public static class SyncBenchmark
         Path.Combine(AppContext.BaseDirectory, "ahm-sync.dll"), "--repo", repo, "--no-coordinator", "--official", uri, "--keyring", keyFile,
         "--repos-conf", Path.Combine(work, "none"), "--postsync-dir", Path.Combine(work, "none"), "--quiet",
     ];
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static async Task<TimeSpan> TimeAsync(string program, string[] arguments)
     {

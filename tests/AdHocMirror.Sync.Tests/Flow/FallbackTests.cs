@@ -34,6 +34,22 @@ public sealed class FallbackTests
     }
 
     [Fact]
+    public async Task Mirror_slower_than_the_transfer_timeout_is_reported_as_timeout_and_the_next_candidate_is_used()
+    {
+        await using var world = await SyncWorld.CreateAsync();
+        var slow = await world.AddMirrorAsync(2, "v2", SyncWorld.V2, bandwidthKiBps: 4);
+        var good = await world.AddMirrorAsync(3, "v2", SyncWorld.V2);
+
+        var run = await world.SyncAsync("--probe", "0", "--transfer-timeout", "2s");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(slow.Uri, run.Attempts[0].GetProperty("uri").GetString());
+        Assert.Equal("timeout", run.Attempts[0].GetProperty("outcome").GetString());
+        Assert.Equal(good.Uri, run.Source);
+        Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
+    }
+
+    [Fact]
     public async Task Coordinator_down_syncs_from_the_official_mirror_directly_and_says_so()
     {
         await using var world = await SyncWorld.CreateAsync(coordinator: false);
