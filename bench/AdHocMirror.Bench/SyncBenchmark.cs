@@ -97,7 +97,7 @@ public static class SyncBenchmark
                 var af = await TimeAsync("dotnet", AhmSync(repo, uri + "/v1", keyFile, work));
                 var bn = await TimeAsync("rsync", [.. PortageRsync.Options, uri + "/v2/", bare + "/"]);
                 var an = await TimeAsync("dotnet", AhmSync(repo, uri + "/v2", keyFile, work));
-                Console.WriteLine($"  round {round}: first bare {bf.TotalSeconds:F2} s / ahm-sync {af.TotalSeconds:F2} s; incremental bare {bn.TotalSeconds:F2} s / ahm-sync {an.TotalSeconds:F2} s; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+                Console.WriteLine($"  round {round}: first bare {bf.TotalSeconds:F2} s / ahm-sync {af.TotalSeconds:F2} s (ratio {af / bf:F2}); incremental bare {bn.TotalSeconds:F2} s / ahm-sync {an.TotalSeconds:F2} s (ratio {an / bn:F2}); load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
                 bareFirst = Min(bareFirst, bf);
                 ahmFirst = Min(ahmFirst, af);
                 bareNext = Min(bareNext, bn);
