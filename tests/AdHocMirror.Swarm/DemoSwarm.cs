@@ -80,7 +80,7 @@ public sealed class DemoSwarm(string work, TextWriter output)
         var coordinatorArgs = new List<string>
         {
             Dll("ahm-coordinator"), "serve", "--listen", $"127.0.0.1:{coordinatorPort}", "--admin-listen", $"127.0.0.1:{adminPort}",
-            "--metrics-listen", "off", "--data-dir", coordinatorData, "--ping-address", "any", "--ping-interval", "5s",
+            "--metrics-listen", "off", "--data-dir", coordinatorData, "--ping-address", "any", "--ping-interval", "2s",
             "--location-override", "127.0.0.1/32 = 48.14,11.58 Munich, DE",
             "--official", $"official-rsync {official} 40.71,-74.01",
         };
@@ -148,6 +148,10 @@ public sealed class DemoSwarm(string work, TextWriter output)
         var berlin = (await admin.ListMirrorsAsync(new ListMirrorsRequest())).Mirrors.First(m => m.Place.StartsWith("Berlin", StringComparison.Ordinal));
         Say($"Staff blacklist the Berlin mirror (ahm-coordinator admin blacklist {berlin.KeyId[..8]}… --for 1d --reason \"demo\"):");
         await AdminCliAsync(adminPort, adminToken, "blacklist", berlin.KeyId, "--for", "1d", "--reason", "demo: misbehaving mirror");
+        var berlinDaemon = _processes.First(p => p.Name == "daemon-berlin");
+        await Eventually.TrueAsync(() => berlinDaemon.HasExited, "the blacklisted Berlin daemon to stop", TimeSpan.FromMinutes(2));
+        var why = File.ReadLines(berlinDaemon.Log).LastOrDefault(l => l.Contains("blacklist", StringComparison.OrdinalIgnoreCase)) ?? "(no reason logged)";
+        output.WriteLine($"    the Berlin daemon stops serving and says why: {why.Trim()}");
 
         version = version.AddHours(1);
         await GentooTree.NextVersionAsync(upstreamTree, seed: 9, changes: 200, version, key);
@@ -180,6 +184,8 @@ public sealed class DemoSwarm(string work, TextWriter output)
         [
             Dll("ahm-sync"), "--repo", repo, "--coordinator", $"http://127.0.0.1:{coordinatorPort}", "--protocol", "rsync",
             "--keyring", keyring, "--official", official, "--repos-conf", Path.Combine(work, "no-repos.conf"), "--json",
+            // The coordinator's order (nearest first) rather than loopback round-trip times, which are all ~0 here.
+            "--probe", "0",
         ], timeout: TimeSpan.FromMinutes(5));
         if (run.ExitCode != 0)
         {
