@@ -38,7 +38,13 @@ public sealed class GrpcServer : IAsyncDisposable
         ILoggerFactory loggerFactory,
         Action<IEndpointRouteBuilder>? httpRoutes = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "AdHocMirror" });
+        // No appsettings reload: a file watcher per server would exhaust the per-user inotify limit
+        // when many servers run in one process (tests, the daemon's listeners); nothing here reads appsettings.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ApplicationName = "AdHocMirror",
+        });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         // The program's own host owns signals and lifetime messages; this one only serves.

@@ -1,3 +1,4 @@
+using AdHocMirror.Testing;
 using System.Net;
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;

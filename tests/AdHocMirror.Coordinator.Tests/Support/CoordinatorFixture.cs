@@ -17,8 +17,6 @@ public sealed class CoordinatorFixture : IAsyncDisposable
 {
     private readonly TempDir? _ownedDir;
 
-    static CoordinatorFixture() => QuietHosting.Apply();
-
     private CoordinatorFixture(IHost host, CoordinatorOptions options, ManualClock clock, TempDir? ownedDir)
     {
         Host = host;

@@ -98,7 +98,6 @@ public sealed class SyncWorld : IAsyncDisposable
 
     private async Task StartCoordinatorAsync()
     {
-        Environment.SetEnvironmentVariable("DOTNET_hostBuilder__reloadConfigOnChange", "false");
         var options = new CoordinatorOptions
         {
             Listen = "127.0.0.1:0",
@@ -168,7 +167,7 @@ public sealed class SyncWorld : IAsyncDisposable
 
     public async Task LoginAsync(string address, MirrorEndpoints endpoints, ContractVersion version)
     {
-        var ping = new PingResponder(IPAddress.Parse(address));
+        var ping = new FakeMirror(IPAddress.Parse(address));
         await ping.StartAsync();
         _owned.Add(ping);
         ping.Versions.Add(version);

@@ -4,14 +4,12 @@ using AdHocMirror.Contracts.V1;
 using AdHocMirror.Wire;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace AdHocMirror.Coordinator.Tests.Support;
+namespace AdHocMirror.Testing;
 
 /// <summary>The daemon side of liveness: a real MirrorPing gRPC server on loopback that can be stopped and started on the same port.</summary>
 public sealed class FakeMirror(IPAddress? address = null) : IAsyncDisposable
 {
     private GrpcServer? _server;
-
-    static FakeMirror() => QuietHosting.Apply();
 
     /// <summary>The loopback address it answers on (127.0.0.x stands for different hosts).</summary>
     public IPAddress Address { get; } = address ?? IPAddress.Loopback;
