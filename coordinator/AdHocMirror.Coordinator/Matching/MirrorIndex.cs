@@ -71,20 +71,6 @@ public sealed class MirrorIndex : IDisposable
         }
     }
 
-    /// <summary>Sum of leases held on eligible mirrors, for metrics.</summary>
-    public int LeasesHeld()
-    {
-        _lock.EnterReadLock();
-        try
-        {
-            return _slots.Values.Sum(s => s.Leases);
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
-    }
-
     public void Apply(MirrorChange change)
     {
         _lock.EnterWriteLock();
