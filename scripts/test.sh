@@ -15,8 +15,10 @@ echo "AHM_CONFORMANCE_DIR=${AHM_CONFORMANCE_DIR:-<unset: conformance tests will 
 dotnet build AdHocMirror.sln --no-restore --verbosity quiet -nologo "$@" || { echo "tests: 0 passed, 1 failed (build failed)"; exit 1; }
 
 log=$(mktemp)
-# --blame-hang-timeout turns a hung test into a failure with a dump instead of a stuck run.
-dotnet test AdHocMirror.sln --no-build --verbosity quiet -nologo --blame-hang-timeout 4m "$@" 2>&1 | tee "$log"
+# --blame-hang-timeout turns a hung test into a failure with a dump instead of a stuck run;
+# the minimal console logger prints each failure's message and stack, which CI logs must show.
+dotnet test AdHocMirror.sln --no-build --verbosity quiet -nologo --blame-hang-timeout 4m \
+  --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 read -r passed failed skipped < <(awk '
