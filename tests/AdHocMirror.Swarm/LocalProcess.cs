@@ -20,6 +20,9 @@ public sealed class LocalProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id, e.g. to find the children it started (in /proc) before a hard kill.</summary>
+    public int Id => _process.Id;
+
     public static LocalProcess Start(string name, string fileName, IEnumerable<string> arguments, string logDirectory)
     {
         var log = Path.Combine(logDirectory, name + ".log");
@@ -65,6 +68,17 @@ public sealed class LocalProcess : IAsyncDisposable
         }
 
         return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL to this process alone, as a crash or power loss ends it: no shutdown code runs, children are not told.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+        }
+
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()
