@@ -21,6 +21,10 @@ public sealed class SyncLock : IDisposable
     public static string PathFor(string repository) =>
         System.IO.Path.Combine(System.IO.Path.GetDirectoryName(repository)!, "." + System.IO.Path.GetFileName(repository) + ".sync-lock");
 
+    /// <summary>The ledger of this run's children (<see cref="AdHocMirror.Tree.Processes.ChildLedger"/>), opened only under the lock.</summary>
+    public static string ChildLedgerPathFor(string repository) =>
+        System.IO.Path.Combine(System.IO.Path.GetDirectoryName(repository)!, "." + System.IO.Path.GetFileName(repository) + ".sync-children");
+
     /// <summary>Null when another process holds it.</summary>
     public static SyncLock? TryAcquire(string repository)
     {

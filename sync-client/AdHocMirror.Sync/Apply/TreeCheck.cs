@@ -9,7 +9,7 @@ using TreeVersion = AdHocMirror.Tree.Versions.TreeVersion;
 namespace AdHocMirror.Sync.Apply;
 
 /// <summary>The distribution's signature decides: reads the installed tree's version, and verifies a staged tree.</summary>
-public sealed class TreeCheck(Protocol protocol, OpenPgpKeyring keyring, string git)
+public sealed class TreeCheck(Protocol protocol, OpenPgpKeyring keyring, string git, StagingOptions? staging = null)
 {
     /// <summary>
     /// Repairs crash leftovers, then reads the installed tree's signed version. Null for no tree, or a tree whose
@@ -17,7 +17,7 @@ public sealed class TreeCheck(Protocol protocol, OpenPgpKeyring keyring, string 
     /// </summary>
     public async Task<(TreeVersion? Version, string? Problem)> ReadInstalledAsync(string repository, CancellationToken cancellationToken)
     {
-        TreeSwap.Recover(repository);
+        TreeSwap.Recover(repository, staging);
         if (protocol == Protocol.Git)
         {
             if (!Directory.Exists(Path.Combine(repository, ".git")))

@@ -59,6 +59,12 @@ public sealed class SyncOptions
 
     public bool Quiet { get; set; }
 
+    /// <summary>
+    /// Remove the replaced tree with a detached low-priority <c>rm -rf</c> after the swap instead of waiting for it (the
+    /// command ends when the new tree is in place); an interrupted removal is redone by the next run.
+    /// </summary>
+    public bool RemoveOldTreeInBackground { get; set; } = true;
+
     public string Rsync { get; set; } = "rsync";
 
     public string Git { get; set; } = "git";

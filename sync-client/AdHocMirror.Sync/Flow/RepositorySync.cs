@@ -10,6 +10,7 @@ using AdHocMirror.Sync.Reporting;
 using AdHocMirror.Sync.Transfer;
 using AdHocMirror.Tree.Apply;
 using AdHocMirror.Tree.OpenPgp;
+using AdHocMirror.Tree.Processes;
 using AdHocMirror.Tree.Versions;
 using TreeVersion = AdHocMirror.Tree.Versions.TreeVersion;
 
@@ -34,6 +35,12 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
             return Finish("locked", ExitCodes.Locked, $"another ahm-sync (or emerge --sync) is updating {repository} (lock {SyncLock.PathFor(repository)} is held); wait for it to finish and run again");
         }
 
+        // Under the lock: children a hard-killed earlier run left behind (an rsync still writing into its staging dir)
+        // are ended before recovery removes what they write into. Every child of this run is recorded here.
+        using var ledger = ChildLedger.Open(SyncLock.ChildLedgerPathFor(repository));
+        ChildLedger.Current = ledger;
+        var stagingOptions = new StagingOptions { RemoveInBackground = options.RemoveOldTreeInBackground };
+
         OpenPgpKeyring keyring;
         try
         {
@@ -46,7 +53,7 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
 
         await using (keyring)
         {
-            var check = new TreeCheck(options.Protocol, keyring, options.Git);
+            var check = new TreeCheck(options.Protocol, keyring, options.Git, stagingOptions);
             TreeVersion? current;
             try
             {
@@ -87,7 +94,7 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
                 Attempted attempt;
                 try
                 {
-                    attempt = await TryAsync(source, current, check, reporter, cancellationToken);
+                    attempt = await TryAsync(source, current, check, reporter, stagingOptions, cancellationToken);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -132,11 +139,11 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
 
     private sealed record Attempted(SyncAttempt Record, TreeVersion? Installed, bool Changed);
 
-    private async Task<Attempted> TryAsync(SyncSource source, TreeVersion? current, TreeCheck check, LeaseReporter reporter, CancellationToken cancellationToken)
+    private async Task<Attempted> TryAsync(SyncSource source, TreeVersion? current, TreeCheck check, LeaseReporter reporter, StagingOptions stagingOptions, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         output.Step($"trying {source.Describe()}{(source.RoundTrip is { } rtt ? $", round trip {rtt.TotalMilliseconds:0.#} ms" : string.Empty)}");
-        using var staging = StagingArea.Create(options.Repository);
+        using var staging = StagingArea.Create(options.Repository, stagingOptions);
         long bytes = 0;
         long files = 0;
 
@@ -191,7 +198,9 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
         {
             var swap = Stopwatch.StartNew();
             staging.Commit();
-            output.Step($"installed atomically; old tree removed in {swap.Elapsed.TotalSeconds:0.0} s");
+            output.Step(options.RemoveOldTreeInBackground
+                ? $"installed atomically in {swap.Elapsed.TotalSeconds:0.0} s; the old tree is being removed in the background"
+                : $"installed atomically; old tree removed in {swap.Elapsed.TotalSeconds:0.0} s");
         }
 
         var sent = await reporter.ReportAsync(source, SyncOutcome.Success, bytes, watch.Elapsed, version, null);

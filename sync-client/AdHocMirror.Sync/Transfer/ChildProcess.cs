@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Text;
+using AdHocMirror.Tree.Processes;
 
 namespace AdHocMirror.Sync.Transfer;
 
 /// <summary>
 /// Runs rsync or git with streamed output (for progress) and a deadline; on timeout or cancellation the whole process
-/// tree is killed so that no transfer keeps writing into a staging directory that is about to be removed.
+/// tree is killed so that no transfer keeps writing into a staging directory that is about to be removed. Children die
+/// with ahm-sync even when it is killed with SIGKILL, and are recorded in the run's ledger (<see cref="ChildStarter"/>).
 /// </summary>
 internal static class ChildProcess
 {
@@ -35,15 +37,17 @@ internal static class ChildProcess
         }
 
         using var process = new Process { StartInfo = info };
+        IDisposable recorded;
         try
         {
-            process.Start();
+            recorded = ChildStarter.Start(process, ChildLedger.Current);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             return new Outcome(127, string.Empty, $"cannot run {fileName}: {e.Message}", false);
         }
 
+        using var forgetOnExit = recorded;
         process.StandardInput.Close();
         var output = new StringBuilder();
         var error = new StringBuilder();

@@ -37,7 +37,7 @@ public sealed class StagingArea : IDisposable
         var held = RepositoryLock.Acquire(repository);
         try
         {
-            TreeSwap.RecoverLocked(repository);
+            TreeSwap.RecoverLocked(repository, options ?? new StagingOptions());
             var path = TreeSwap.Sibling(repository, TreeSwap.StagingMarker + Guid.NewGuid().ToString("N")[..12]);
             Directory.CreateDirectory(path);
             return new StagingArea(repository, path, options ?? new StagingOptions(), held);
@@ -49,7 +49,7 @@ public sealed class StagingArea : IDisposable
         }
     }
 
-    /// <summary>Swaps the (verified!) staging directory into place atomically and deletes the old tree.</summary>
+    /// <summary>Swaps the (verified!) staging directory into place atomically, then retires and removes the old tree.</summary>
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(_done, this);
@@ -65,7 +65,14 @@ public sealed class StagingArea : IDisposable
             _done = true;
             if (!_options.KeepFailedStaging)
             {
-                TreeSwap.DeleteTree(Path);
+                if (_options.RemoveInBackground && Directory.Exists(Path))
+                {
+                    RetiredTrees.Remove(RetiredTrees.Retire(Repository, Path), background: true);
+                }
+                else
+                {
+                    TreeSwap.DeleteTree(Path);
+                }
             }
         }
 

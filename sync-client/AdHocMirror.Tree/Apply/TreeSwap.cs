@@ -10,11 +10,12 @@ namespace AdHocMirror.Tree.Apply;
 /// </summary>
 /// <remarks>
 /// Primary path: renameat2(RENAME_EXCHANGE) swaps the staging dir and the repo dir in one step; the old tree, now at
-/// the staging path, is then deleted. Fallback (filesystems without RENAME_EXCHANGE): rename staging to
-/// <c>.NAME.ahm-verified</c> (its name now says "complete and verified"), rename the repo to <c>.NAME.ahm-previous</c>,
-/// rename <c>.ahm-verified</c> to the repo, delete <c>.ahm-previous</c>. Recovery rule: if the repo path is missing,
-/// <c>.ahm-verified</c> is moved in if present, else <c>.ahm-previous</c> is moved back; then every other
-/// <c>.NAME.ahm-*</c> sibling (staging dirs, old trees) is deleted.
+/// the staging path, is then retired (renamed to <c>.NAME.ahm-retired-*</c>) and removed. Fallback (filesystems without
+/// RENAME_EXCHANGE): rename staging to <c>.NAME.ahm-verified</c> (its name now says "complete and verified"), rename the
+/// repo to <c>.NAME.ahm-previous</c>, rename <c>.ahm-verified</c> to the repo, retire and remove <c>.ahm-previous</c>.
+/// Recovery rule: if the repo path is missing, <c>.ahm-verified</c> is moved in if present, else <c>.ahm-previous</c>
+/// is moved back; then every other <c>.NAME.ahm-*</c> sibling (staging dirs, old trees) is retired and removed. A
+/// retired tree is never moved into place. Removal is synchronous unless <see cref="StagingOptions.RemoveInBackground"/>.
 /// </remarks>
 public static class TreeSwap
 {
@@ -40,7 +41,7 @@ public static class TreeSwap
         if (!options.ForceRenameFallback && LinuxRename.TryExchange(staging, repository))
         {
             step("exchanged");
-            DeleteTree(staging);
+            RetiredTrees.Remove(RetiredTrees.Retire(repository, staging), options.RemoveInBackground);
             step("deleted-old");
             return;
         }
@@ -55,7 +56,7 @@ public static class TreeSwap
         step("moved-old-aside");
         LinuxRename.Rename(verified, repository);
         step("installed");
-        DeleteTree(previous);
+        RetiredTrees.Remove(RetiredTrees.Retire(repository, previous), options.RemoveInBackground);
         step("deleted-old");
     }
 
@@ -63,14 +64,14 @@ public static class TreeSwap
     /// Repairs the repository after a crash (see the remarks). Call it, holding no staging area, before reading the
     /// repository; <see cref="StagingArea.Create"/> calls it itself.
     /// </summary>
-    public static void Recover(string repository)
+    public static void Recover(string repository, StagingOptions? options = null)
     {
         repository = Path.GetFullPath(repository.TrimEnd('/'));
         using var held = RepositoryLock.Acquire(repository);
-        RecoverLocked(repository);
+        RecoverLocked(repository, options ?? new StagingOptions());
     }
 
-    internal static void RecoverLocked(string repository)
+    internal static void RecoverLocked(string repository, StagingOptions options)
     {
         var verified = Sibling(repository, VerifiedSuffix);
         var previous = Sibling(repository, PreviousSuffix);
@@ -93,26 +94,50 @@ public static class TreeSwap
         }
 
         var prefix = "." + Path.GetFileName(repository) + ".ahm-";
-        foreach (var leftover in Directory.EnumerateFileSystemEntries(parent, prefix + "*"))
+        foreach (var leftover in Directory.GetFileSystemEntries(parent, prefix + "*"))
         {
-            if (!leftover.EndsWith(LockSuffix, StringComparison.Ordinal))
+            if (leftover.EndsWith(LockSuffix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (!Directory.Exists(leftover) || (File.GetAttributes(leftover) & FileAttributes.ReparsePoint) != 0)
             {
                 DeleteTree(leftover);
+                continue;
             }
+
+            // A retired tree may still be being removed by an earlier run's background removal; a second rm -rf beside
+            // it is harmless (each ignores what the other already removed).
+            RetiredTrees.Remove(RetiredTrees.Retire(repository, leftover), options.RemoveInBackground);
         }
     }
 
     internal static void DeleteTree(string path)
     {
-        if (Directory.Exists(path))
+        // Nothing reads these paths and Recover finishes an interrupted delete. A background removal of the same retired
+        // tree may run beside this one, so entries vanishing underneath are expected: retry until the path is gone.
+        for (var attempt = 1; ; attempt++)
         {
-            // Rename-then-delete would need another name to recover; plain recursive delete is fine because nothing
-            // reads these paths and Recover finishes an interrupted delete.
-            Directory.Delete(path, recursive: true);
-        }
-        else if (File.Exists(path))
-        {
-            File.Delete(path);
+            try
+            {
+                if (Directory.Exists(path) && (File.GetAttributes(path) & FileAttributes.ReparsePoint) == 0)
+                {
+                    Directory.Delete(path, recursive: true);
+                }
+                else if (File.Exists(path) || Directory.Exists(path))
+                {
+                    File.Delete(path);
+                }
+
+                return;
+            }
+            catch (DirectoryNotFoundException) when (attempt < 5)
+            {
+            }
+            catch (IOException) when (attempt < 5 && Directory.Exists(path))
+            {
+            }
         }
     }
 }

@@ -2,8 +2,11 @@ using System.Diagnostics;
 
 namespace AdHocMirror.Tree.Processes;
 
-/// <summary>Runs real programs with <see cref="Process"/>, capturing their output.</summary>
-public sealed class ProcessRunner : IProcessRunner
+/// <summary>
+/// Runs real programs with <see cref="Process"/>, capturing their output. Children die with this process
+/// (<see cref="ChildStarter"/>) and are recorded in the given <see cref="ChildLedger"/>, else in <see cref="ChildLedger.Current"/>.
+/// </summary>
+public sealed class ProcessRunner(ChildLedger? ledger = null) : IProcessRunner
 {
     public static readonly ProcessRunner Instance = new();
 
@@ -43,15 +46,17 @@ public sealed class ProcessRunner : IProcessRunner
         }
 
         using var process = new Process { StartInfo = start };
+        IDisposable recorded;
         try
         {
-            process.Start();
+            recorded = ChildStarter.Start(process, ledger ?? ChildLedger.Current);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             throw new InvalidOperationException($"could not start {spec.FileName}: {e.Message}", e);
         }
 
+        using var forgetOnExit = recorded;
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -84,6 +89,7 @@ public sealed class ProcessRunner : IProcessRunner
             {
             }
 
+            await process.WaitForExitAsync(CancellationToken.None);
             cancellationToken.ThrowIfCancellationRequested();
             throw new TimeoutException($"{spec} did not finish within {spec.Timeout}");
         }

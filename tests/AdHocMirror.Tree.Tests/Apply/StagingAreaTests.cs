@@ -134,7 +134,10 @@ public sealed class StagingAreaTests
     [InlineData(true, "moved-old-aside", 2)]
     [InlineData(true, "installed", 2)]
     [InlineData(true, "deleted-old", 2)]
-    public async Task A_crash_after_any_commit_step_recovers_to_the_old_or_the_new_verified_tree(bool fallback, string crashAfter, int expected)
+    [InlineData(false, "exchanged", 2, true)]
+    [InlineData(true, "moved-old-aside", 2, true)]
+    [InlineData(true, "installed", 2, true)]
+    public async Task A_crash_after_any_commit_step_recovers_to_the_old_or_the_new_verified_tree(bool fallback, string crashAfter, int expected, bool background = false)
     {
         await using var setup = await Setup.CreateAsync(files: 40, changes: 6);
         var options = new StagingOptions
@@ -158,10 +161,73 @@ public sealed class StagingAreaTests
             Assert.Throws<OperationCanceledException>(staging.Commit);
         }
 
-        TreeSwap.Recover(setup.Repo);
+        TreeSwap.Recover(setup.Repo, new StagingOptions { RemoveInBackground = background });
 
         Assert.Equal(expected == 1 ? V1 : V2, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
+        if (background)
+        {
+            // Whatever is left is retired at once (never again a candidate for the repository path), then removed.
+            Assert.All(setup.Leftovers(), l => Assert.StartsWith(".gentoo.ahm-retired-", l, StringComparison.Ordinal));
+            await Eventually.TrueAsync(() => !setup.Leftovers().Any(), "the background removal ends");
+        }
+
         Assert.Empty(setup.Leftovers());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task With_background_removal_commit_returns_with_the_new_tree_in_place_and_the_old_one_retired_then_removed(bool fallback)
+    {
+        await using var setup = await Setup.CreateAsync(files: 60, changes: 6);
+        var options = new StagingOptions { RemoveInBackground = true, ForceRenameFallback = fallback };
+        using (var staging = StagingArea.Create(setup.Repo, options))
+        {
+            await setup.RsyncAsync(staging);
+            staging.Commit();
+        }
+
+        Assert.Equal(V2, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
+        Assert.All(setup.Leftovers(), l => Assert.StartsWith(".gentoo.ahm-retired-", l, StringComparison.Ordinal));
+        await Eventually.TrueAsync(() => !setup.Leftovers().Any(), "the old tree is removed in the background");
+
+        // The next update works while (or after) the previous removal runs, and is as good as the first.
+        using (var again = StagingArea.Create(setup.Repo, options))
+        {
+            Assert.Equal(setup.Repo, again.LinkDest);
+        }
+
+        await Eventually.TrueAsync(() => !setup.Leftovers().Any(), "an uncommitted staging dir is removed in the background too");
+    }
+
+    [Fact]
+    public async Task A_retired_tree_is_never_moved_into_place_even_when_the_repository_is_missing()
+    {
+        await using var setup = await Setup.CreateAsync(files: 20, changes: 2);
+        var retired = Path.Combine(Path.GetDirectoryName(setup.Repo)!, ".gentoo.ahm-retired-0123456789ab");
+        Directory.Move(setup.Repo, retired); // a verified tree, but retired: only .ahm-verified / .ahm-previous may come back
+
+        TreeSwap.Recover(setup.Repo);
+
+        Assert.False(Directory.Exists(setup.Repo));
+        Assert.Empty(setup.Leftovers());
+    }
+
+    [Fact]
+    public async Task Recovery_retires_a_crashed_staging_dir_at_once_and_removes_it_in_the_background()
+    {
+        await using var setup = await Setup.CreateAsync(files: 60, changes: 6);
+        using (var staging = StagingArea.Create(setup.Repo, new StagingOptions { KeepFailedStaging = true }))
+        {
+            await setup.RsyncAsync(staging);
+        }
+
+        Assert.Contains(setup.Leftovers(), l => l.StartsWith(".gentoo.ahm-staging-", StringComparison.Ordinal));
+        TreeSwap.Recover(setup.Repo, new StagingOptions { RemoveInBackground = true });
+
+        Assert.DoesNotContain(setup.Leftovers(), l => !l.StartsWith(".gentoo.ahm-retired-", StringComparison.Ordinal));
+        await Eventually.TrueAsync(() => !setup.Leftovers().Any(), "the retired staging dir is removed");
+        Assert.Equal(V1, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
     }
 
     [Fact]
