@@ -31,6 +31,7 @@ public sealed class ScenarioSwarm : IAsyncDisposable
     private readonly List<LocalProcess> _processes = [];
     private readonly string _bin = AppContext.BaseDirectory;
     private readonly SwarmPlan _plan;
+    private readonly System.Diagnostics.Stopwatch _since = System.Diagnostics.Stopwatch.StartNew();
     private readonly ITestOutputHelper _output;
     private TestSigningKey _key = null!;
     private OpenPgpKeyring _keyring = null!;
@@ -220,6 +221,8 @@ public sealed class ScenarioSwarm : IAsyncDisposable
         {
             volunteer.KeyId = (await MirrorOfAsync(volunteer)).KeyId;
         }
+
+        Say($"swarm up: {string.Join(", ", Volunteers.Select(v => $"{v} key {v.KeyId[..8]}"))}");
     }
 
     public void StartOfficial()
@@ -268,7 +271,7 @@ public sealed class ScenarioSwarm : IAsyncDisposable
             "--probe", "0", .. extra,
         ], timeout: TimeSpan.FromMinutes(3));
         var result = SyncRun.Parse(run);
-        _output.WriteLine($"ahm-sync {repo}: exit {result.ExitCode}: {result.Message}");
+        Say($"ahm-sync {repo}: exit {result.ExitCode}: {result.Message}");
         foreach (var attempt in result.Attempts)
         {
             _output.WriteLine($"    {attempt.Uri}: {attempt.Outcome} (reported {attempt.Reported}) {attempt.Detail}");
@@ -290,7 +293,7 @@ public sealed class ScenarioSwarm : IAsyncDisposable
     {
         var run = await ExternalProcess.RunAsync("dotnet",
             [Dll("ahm-coordinator"), "admin", "--admin-url", $"http://127.0.0.1:{AdminPort}", "--token-file", Path.Combine(CoordinatorData, "admin.token"), .. command]);
-        _output.WriteLine($"ahm-coordinator admin {string.Join(' ', command)}: exit {run.ExitCode}\n{run.Stdout}{run.Stderr}");
+        Say($"ahm-coordinator admin {string.Join(' ', command)}: exit {run.ExitCode}\n{run.Stdout}{run.Stderr}");
         return run;
     }
 
@@ -353,6 +356,8 @@ public sealed class ScenarioSwarm : IAsyncDisposable
     {
         var children = ProcessTable.DescendantsOf(volunteer.Process.Id);
         await volunteer.Process.KillAsync();
+        var orphans = children.Where(c => ProcessTable.IsRunning(c.Pid)).ToList();
+        Say($"{volunteer.Plan.Name} killed; {orphans.Count} of its {children.Count} children outlived it: {string.Join("; ", orphans.Select(o => o.CommandLine))}");
         foreach (var child in children)
         {
             ProcessTable.Kill(child.Pid);
@@ -390,6 +395,9 @@ public sealed class ScenarioSwarm : IAsyncDisposable
 
         return leftovers;
     }
+
+    /// <summary>A line in the scenario's story, stamped with the time since the swarm began.</summary>
+    public void Say(string text) => _output.WriteLine($"[{_since.Elapsed.TotalSeconds,5:0.0} s] {text}");
 
     /// <summary>The last lines of every program's log, for a failing scenario's output.</summary>
     public void TellLogs()
