@@ -38,31 +38,84 @@ public static partial class FindMirrorBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var seconds = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var s) ? s : 5;
-        int[] sizes = args.Length > 1 ? args[1].Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() : [1_000, 10_000, 100_000];
-        Console.WriteLine($"findmirror benchmark: {Environment.ProcessorCount} cores, {seconds} s per run, 64 calls in flight on one h2c connection, count=3");
-        Console.WriteLine($"{"mirrors",8} | {"in-process",11} | {"ahm client: FindMirror",24} {"trivial",9} {"ratio",6} {"p50",7} {"p99",7} | {"h2load: FindMirror",19} {"trivial",9} {"ratio",6} | {"RSS",7}");
-        if (args.Length > 2 && args[2] == "--this-process")
+        if (args.Length == 2 && args[0] == "--host")
         {
-            await RunOneAsync(sizes[0], seconds);
+            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
             return 0;
         }
 
-        // One process per size, so that each RSS figure is that size's alone.
+        var seconds = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var s) ? s : 5;
+        int[] sizes = args.Length > 1 ? args[1].Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() : [1_000, 10_000, 100_000];
+        Console.WriteLine($"findmirror benchmark: {Environment.ProcessorCount} cores, {seconds} s per run, 64 calls in flight on one h2c connection, count=3;");
+        Console.WriteLine("the coordinator runs in its own process with ahm-coordinator's GC settings; the load comes from h2load and from this process.");
+        Console.WriteLine($"{"mirrors",8} | {"in-process",11} | {"h2load: FindMirror",19} {"trivial",9} {"ratio",6} | {"ahm client: FindMirror",23} {"trivial",9} {"ratio",6} {"p50",7} {"p99",7} | {"RSS",7} {"peak",7}");
         foreach (var size in sizes)
         {
-            var self = Environment.GetCommandLineArgs()[0];
-            var run = await ExternalProcess.RunAsync(
-                Environment.ProcessPath!,
-                self.EndsWith(".dll", StringComparison.Ordinal) ? [self, "findmirror", $"{seconds}", $"{size}", "--this-process"] : ["findmirror", $"{seconds}", $"{size}", "--this-process"],
-                timeout: TimeSpan.FromMinutes(10));
-            Console.Write(run.Stdout.Split('\n').Where(l => l.Contains(" | ", StringComparison.Ordinal) && !l.Contains("mirrors", StringComparison.Ordinal)).Select(l => l + "\n").FirstOrDefault() ?? run.Stdout + run.Stderr);
+            await MeasureSizeAsync(size, seconds);
         }
 
         return 0;
     }
 
-    private static async Task RunOneAsync(int mirrors, int seconds)
+    /// <summary>One coordinator per size, each in a fresh process, so that RSS is that size's alone and the load generators do not share its heap.</summary>
+    private static async Task MeasureSizeAsync(int mirrors, int seconds)
+    {
+        var self = Environment.GetCommandLineArgs()[0];
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        if (self.EndsWith(".dll", StringComparison.Ordinal))
+        {
+            start.ArgumentList.Add(self);
+        }
+
+        foreach (var arg in (string[])["findmirror", "--host", mirrors.ToString(CultureInfo.InvariantCulture)])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // The same collector as ahm-coordinator's runtimeconfig (ServerGarbageCollection in its project file).
+        start.Environment["DOTNET_gcServer"] = "1";
+        using var host = Process.Start(start)!;
+        try
+        {
+            using var ready = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            var line = await host.StandardOutput.ReadLineAsync(ready.Token) ?? throw new InvalidOperationException("the coordinator host ended before it was ready");
+            var parts = line.Split(' ');
+            var port = int.Parse(parts[1], CultureInfo.InvariantCulture);
+            var inProcessMicros = double.Parse(parts[2], CultureInfo.InvariantCulture);
+            var requests = Requests(new Random(7), 4096);
+
+            var h2Find = await H2LoadAsync(port, "/ahm.v1.Matching/FindMirror", requests[0], seconds);
+            var h2Trivial = await H2LoadAsync(port, "/grpc.health.v1.Health/Check", new HealthCheckRequest(), seconds);
+
+            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+            var matching = new MatchingClient(channel);
+            var health = new HealthClient(channel);
+            await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]), TimeSpan.FromSeconds(1));
+            var find = await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]), TimeSpan.FromSeconds(seconds));
+            var trivial = await MeasureAsync(_ => health.CheckAsync(new HealthCheckRequest()), TimeSpan.FromSeconds(seconds));
+
+            var (rss, peak) = MemoryOf(host.Id);
+            var h2 = h2Find is { } f && h2Trivial is { } t ? $"{f,19:N0} {t,9:N0} {f / t,6:F2}" : $"{"(h2load not installed)",36}";
+            Console.WriteLine(
+                $"{mirrors,8:N0} | {inProcessMicros,8:F1} µs | {h2} | {find.PerSecond,23:N0} {trivial.PerSecond,9:N0} {find.PerSecond / trivial.PerSecond,6:F2} {find.P50,5:F2}ms {find.P99,5:F2}ms | {rss,4:F0} MB {peak,4:F0} MB");
+        }
+        finally
+        {
+            host.StandardInput.Close();
+            if (!host.WaitForExit(TimeSpan.FromSeconds(30)))
+            {
+                host.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    /// <summary>The coordinator side: populated in-process, measured alone for its own cost per answer, then serving until stdin closes.</summary>
+    private static async Task HostAsync(int mirrors)
     {
         using var dir = new TempDir("ahm-bench");
         var options = new CoordinatorOptions
@@ -75,6 +128,11 @@ public static partial class FindMirrorBenchmark
         options.Pings.Interval = TimeSpan.FromHours(12); // the mirrors are made up: nobody to ping
         options.Matching.LeaseTtl = TimeSpan.FromSeconds(10);
         options.Matching.Official = [];
+        if (Environment.GetEnvironmentVariable("AHM_BENCH_MAX_EXAMINED") is { } maxExamined)
+        {
+            options.Matching.MaxExamined = int.Parse(maxExamined, CultureInfo.InvariantCulture);
+        }
+
         using var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
         await host.StartAsync();
         try
@@ -83,30 +141,24 @@ public static partial class FindMirrorBenchmark
             Populate(directory, mirrors, new Random(42));
             var service = host.Services.GetRequiredService<MatchingService>();
             var port = host.Services.GetRequiredService<CoordinatorListeners>().Public.Server.Port;
-            var requests = Requests(new Random(7), 4096);
-
-            var inProcessMicros = InProcess(service, requests);
-
-            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-            var matching = new MatchingClient(channel);
-            var health = new HealthClient(channel);
-            await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]), TimeSpan.FromSeconds(1));
-            var find = await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]), TimeSpan.FromSeconds(seconds));
-            var trivial = await MeasureAsync(_ => health.CheckAsync(new HealthCheckRequest()), TimeSpan.FromSeconds(seconds));
-
-            var h2Find = await H2LoadAsync(port, "/ahm.v1.Matching/FindMirror", requests[0], seconds);
-            var h2Trivial = await H2LoadAsync(port, "/grpc.health.v1.Health/Check", new HealthCheckRequest(), seconds);
-
-            var heap = GC.GetTotalMemory(forceFullCollection: true) / (1024.0 * 1024.0);
-            var rss = Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024.0);
-            var h2 = h2Find is { } f && h2Trivial is { } t ? $"{f,19:N0} {t,9:N0} {f / t,6:F2}" : $"{"(h2load not installed)",36}";
-            Console.WriteLine(
-                $"{mirrors,8:N0} | {inProcessMicros,8:F1} µs | {find.PerSecond,24:N0} {trivial.PerSecond,9:N0} {find.PerSecond / trivial.PerSecond,6:F2} {find.P50,5:F2}ms {find.P99,5:F2}ms | {h2} | {rss,4:F0} MB (heap {heap:F0} MB)");
+            // Steady state: the garbage of populating is not the answers' cost.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            var inProcessMicros = InProcess(service, Requests(new Random(7), 4096));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ready {port} {inProcessMicros:F2}"));
+            await Console.In.ReadToEndAsync();
         }
         finally
         {
             await host.StopAsync();
         }
+    }
+
+    private static (double Rss, double Peak) MemoryOf(int pid)
+    {
+        double Field(string[] lines, string name) =>
+            lines.Where(l => l.StartsWith(name, StringComparison.Ordinal)).Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024).FirstOrDefault();
+        var status = File.ReadAllLines($"/proc/{pid}/status");
+        return (Field(status, "VmRSS:"), Field(status, "VmHWM:"));
     }
 
     private static void Populate(MirrorDirectory directory, int count, Random random)
@@ -122,7 +174,7 @@ public static partial class FindMirrorBenchmark
                 key, session, new byte[32],
                 new MirrorEndpoints { RsyncUri = $"rsync://mirror{i}.example:8873/gentoo-portage", PingAddress = "192.0.2.1:7472" },
                 [version],
-                new LoadLimits { MaxClients = 100_000 },
+                new LoadLimits { MaxClients = 1_000_000 } /* never full: the figures are of searching, not of refusing */,
                 null,
                 new MirrorLocation(new GeoPoint { Latitude = lat, Longitude = lon }, "somewhere"),
                 now,
@@ -167,12 +219,20 @@ public static partial class FindMirrorBenchmark
         }
 
         const int Calls = 100_000;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var pause = GC.GetTotalPauseDuration();
+        var (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        var allocated = GC.GetTotalAllocatedBytes();
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < Calls; i++)
         {
             _ = service.FindMirrorAsync(requests[i % requests.Length], context).Result;
         }
 
+        // CPU time of the whole process (collector threads included) tells the cost when other work shares the machine.
+        var cpuMicros = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds * 1000 / Calls;
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"in-process: {watch.Elapsed.TotalMilliseconds * 1000 / Calls:F2} µs wall, {cpuMicros:F2} µs CPU per call; {(GC.GetTotalAllocatedBytes() - allocated) / Calls} bytes allocated per call; collections {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}, paused {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:F0} ms"));
         return watch.Elapsed.TotalMilliseconds * 1000 / Calls;
     }
 

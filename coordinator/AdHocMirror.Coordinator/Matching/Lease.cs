@@ -1,40 +1,36 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using AdHocMirror.Contracts.V1;
 
 namespace AdHocMirror.Coordinator.Matching;
 
 /// <summary>A place on a mirror promised to one client, until ReportSync or its expiry.</summary>
-internal sealed class Lease(string id, MirrorSlot slot, string clientTag, DateTimeOffset expiresAt)
+/// <param name="Id">Its record's index in the <see cref="LeaseBook"/> in the low 32 bits, 96 random bits above: a lease cannot be guessed, so only the client it was given to can report on it.</param>
+/// <param name="KeyId">The key the mirror had when the lease was taken (rotation may rename the slot later).</param>
+/// <param name="Promised">What the coordinator promised the client: the version the mirror advertised.</param>
+internal readonly record struct Lease(UInt128 Id, MirrorSlot Slot, string KeyId, TreeVersion Promised, long PromisedTicks, long ExpiresAtTicks)
 {
-    private int _released;
+    public DateTimeOffset ExpiresAt => new(ExpiresAtTicks, TimeSpan.Zero);
 
-    public string Id { get; } = id;
-
-    public MirrorSlot Slot { get; } = slot;
-
-    /// <summary>The key the mirror had when the lease was taken (rotation may rename the slot later).</summary>
-    public string KeyId { get; } = slot.KeyId;
-
-    /// <summary>What the coordinator promised the client: the version the mirror advertised.</summary>
-    public TreeVersion Promised { get; } = slot.Version;
-
-    public long PromisedTicks { get; } = slot.VersionTicks;
-
-    /// <summary>A keyed hash of the client's address: tells distinct clients apart without keeping addresses.</summary>
-    public string ClientTag { get; } = clientTag;
-
-    public DateTimeOffset ExpiresAt { get; } = expiresAt;
-
-    public bool IsReleased => Volatile.Read(ref _released) == 1;
-
-    /// <summary>Gives the place back, once, whether by report or by expiry.</summary>
-    public bool Release()
+    /// <summary>The id as clients see it: 32 lower-case hex digits.</summary>
+    public static string Format(UInt128 id)
     {
-        if (Interlocked.Exchange(ref _released, 1) == 0)
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt128BigEndian(bytes, id);
+        return Convert.ToHexStringLower(bytes);
+    }
+
+    /// <summary>Parses a client's lease id; false for anything that is not exactly 32 hex digits.</summary>
+    public static bool TryParse(string text, out UInt128 id)
+    {
+        id = default;
+        Span<byte> bytes = stackalloc byte[16];
+        if (text.Length != 32 || Convert.FromHexString(text, bytes, out _, out var written) != OperationStatus.Done || written != 16)
         {
-            Slot.Release();
-            return true;
+            return false;
         }
 
-        return false;
+        id = BinaryPrimitives.ReadUInt128BigEndian(bytes);
+        return true;
     }
 }

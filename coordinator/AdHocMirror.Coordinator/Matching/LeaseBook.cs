@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace AdHocMirror.Coordinator.Matching;
@@ -7,12 +7,29 @@ namespace AdHocMirror.Coordinator.Matching;
 /// The leases handed out by FindMirror. An unreported lease gives its place back at its TTL; its
 /// record stays a while longer so that a late ReportSync still counts.
 /// </summary>
+/// <remarks>
+/// Records live in one growing array of structs with a free list, not as an object each in a
+/// dictionary: a busy coordinator holds hundreds of thousands of leases for minutes, and as objects
+/// they would be copied from generation to generation by every collection. A lease id carries its
+/// record's index, so a report finds it without a lookup.
+/// </remarks>
 public sealed class LeaseBook : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lease> _leases = new(StringComparer.Ordinal);
+    private const int SweepChunk = 4096;
+
+    [ThreadStatic]
+    private static RandomBits? t_random;
+
+    private readonly Lock _gate = new();
     private readonly MatchingOptions _options;
     private readonly TimeProvider _clock;
     private readonly ITimer _sweeper;
+    private Entry[] _entries = new Entry[1024];
+    private int[] _free = new int[1024];
+    private int _freeCount;
+    private int _used;
+    private int _records;
+    private int _held;
 
     public LeaseBook(MatchingOptions options, TimeProvider clock)
     {
@@ -23,32 +40,60 @@ public sealed class LeaseBook : IDisposable
     }
 
     /// <summary>Leases whose place is still taken.</summary>
-    public int Held => _leases.Values.Count(l => !l.IsReleased);
+    public int Held => Volatile.Read(ref _held);
+
+    /// <summary>Lease records kept: held ones, and expired ones a late report may still name.</summary>
+    public int Records => Volatile.Read(ref _records);
 
     /// <summary>Takes a place on <paramref name="slot"/> if it has one free; null when it is full.</summary>
-    internal Lease? TryTake(MirrorSlot slot, string clientTag)
+    internal Lease? TryTake(MirrorSlot slot)
     {
         if (!slot.TryAcquire())
         {
             return null;
         }
 
-        Span<byte> id = stackalloc byte[16];
-        RandomNumberGenerator.Fill(id);
-        var lease = new Lease(Convert.ToHexStringLower(id), slot, clientTag, _clock.GetUtcNow() + _options.LeaseTtl);
-        _leases[lease.Id] = lease;
-        return lease;
+        var random = (t_random ??= new RandomBits()).Next96();
+        var expires = (_clock.GetUtcNow() + _options.LeaseTtl).UtcTicks;
+        lock (_gate)
+        {
+            var index = _freeCount > 0 ? _free[--_freeCount] : NewIndex();
+            var lease = new Lease((random << 32) | (uint)index, slot, slot.KeyId, slot.Version, slot.VersionTicks, expires);
+            _entries[index] = new Entry(lease, EntryState.Held);
+            _records++;
+            _held++;
+            return lease;
+        }
     }
 
     /// <summary>Ends a lease by report: its place is given back (if expiry has not already) and its record dropped.</summary>
     internal Lease? Complete(string leaseId)
     {
-        if (!_leases.TryRemove(leaseId, out var lease))
+        if (!Lease.TryParse(leaseId, out var id))
         {
             return null;
         }
 
-        lease.Release();
+        Lease lease;
+        bool wasHeld;
+        lock (_gate)
+        {
+            var index = (int)(uint)id;
+            if (index >= _used || _entries[index].State == EntryState.Free || _entries[index].Lease.Id != id)
+            {
+                return null;
+            }
+
+            lease = _entries[index].Lease;
+            wasHeld = _entries[index].State == EntryState.Held;
+            FreeLocked(index, wasHeld);
+        }
+
+        if (wasHeld)
+        {
+            lease.Slot.Release();
+        }
+
         return lease;
     }
 
@@ -58,33 +103,121 @@ public sealed class LeaseBook : IDisposable
     /// </summary>
     public void Sweep()
     {
-        var now = _clock.GetUtcNow();
-        List<Lease>? expired = null;
-        foreach (var (id, lease) in _leases)
+        var now = _clock.GetUtcNow().UtcTicks;
+        var grace = _options.LateReportGrace.Ticks;
+        List<(long ExpiresAt, int Index, UInt128 Id)>? expired = null;
+        var released = new List<MirrorSlot>();
+        for (var start = 0; start < Volatile.Read(ref _used); start += SweepChunk)
         {
-            if (now >= lease.ExpiresAt)
+            // In chunks, so that FindMirror calls never wait behind a whole sweep.
+            lock (_gate)
             {
-                lease.Release();
-                if (now >= lease.ExpiresAt + _options.LateReportGrace)
+                for (var i = start; i < Math.Min(_used, start + SweepChunk); i++)
                 {
-                    _leases.TryRemove(id, out _);
-                }
-                else
-                {
-                    (expired ??= []).Add(lease);
+                    ref var entry = ref _entries[i];
+                    if (entry.State == EntryState.Free || now < entry.Lease.ExpiresAtTicks)
+                    {
+                        continue;
+                    }
+
+                    if (entry.State == EntryState.Held)
+                    {
+                        released.Add(entry.Lease.Slot);
+                        entry.State = EntryState.Expired;
+                        _held--;
+                    }
+
+                    if (now >= entry.Lease.ExpiresAtTicks + grace)
+                    {
+                        FreeLocked(i, wasHeld: false);
+                    }
+                    else
+                    {
+                        (expired ??= []).Add((entry.Lease.ExpiresAtTicks, i, entry.Lease.Id));
+                    }
                 }
             }
+
+            foreach (var slot in released)
+            {
+                slot.Release();
+            }
+
+            released.Clear();
         }
 
-        var excess = _leases.Count - _options.MaxLeaseRecords;
+        var excess = Records - _options.MaxLeaseRecords;
         if (excess > 0 && expired is not null)
         {
-            foreach (var lease in expired.OrderBy(l => l.ExpiresAt).Take(excess))
+            expired.Sort();
+            lock (_gate)
             {
-                _leases.TryRemove(lease.Id, out _);
+                foreach (var (_, index, id) in expired.Take(excess))
+                {
+                    if (_entries[index].State == EntryState.Expired && _entries[index].Lease.Id == id)
+                    {
+                        FreeLocked(index, wasHeld: false);
+                    }
+                }
             }
         }
     }
 
     public void Dispose() => _sweeper.Dispose();
+
+    private int NewIndex()
+    {
+        if (_used == _entries.Length)
+        {
+            Array.Resize(ref _entries, _entries.Length * 2);
+            Array.Resize(ref _free, _entries.Length);
+        }
+
+        return _used++;
+    }
+
+    private void FreeLocked(int index, bool wasHeld)
+    {
+        _entries[index] = default; // drops the references, and the id, so a reused index never matches an old id
+        _free[_freeCount++] = index;
+        _records--;
+        if (wasHeld)
+        {
+            _held--;
+        }
+    }
+
+    private enum EntryState : byte
+    {
+        Free,
+        Held,
+        Expired,
+    }
+
+    private struct Entry(Lease lease, EntryState state)
+    {
+        public Lease Lease = lease;
+        public EntryState State = state;
+    }
+
+    /// <summary>Random bits from a per-thread buffer: one call to the system's generator per 256 leases, not one per lease.</summary>
+    private sealed class RandomBits
+    {
+        private readonly byte[] _buffer = new byte[16 * 256];
+        private int _used = int.MaxValue;
+
+        public UInt128 Next96()
+        {
+            if (_used >= _buffer.Length)
+            {
+                RandomNumberGenerator.Fill(_buffer);
+                _used = 0;
+            }
+
+            var bits = BinaryPrimitives.ReadUInt128LittleEndian(_buffer.AsSpan(_used, 16)) >> 32;
+            _buffer.AsSpan(_used, 16).Clear(); // a used id does not linger in memory
+            _used += 16;
+            return bits;
+        }
+    }
 }

@@ -20,10 +20,11 @@ public sealed class MatchingOptions
     public double SimilarDistanceKm { get; set; } = 100;
 
     /// <summary>
-    /// Most candidates one search examines, nearest rings first. Bounds the cost of an answer where
-    /// volunteers are dense: spare capacity then orders the nearest this many, not every mirror in the band.
+    /// Most candidates one search examines, nearest cells first. Bounds the cost of an answer where
+    /// volunteers are dense, so that it stays the same from a thousand mirrors to a hundred thousand:
+    /// spare capacity then orders the nearest this many, not every mirror in the band.
     /// </summary>
-    public int MaxExamined { get; set; } = 64;
+    public int MaxExamined { get; set; } = 24;
 
     /// <summary>Most lease records kept (live, plus expired ones awaiting a late report); the oldest expired go first.</summary>
     public int MaxLeaseRecords { get; set; } = 200_000;

@@ -99,7 +99,7 @@ public sealed class MatchingService
                 : double.PositiveInfinity;
             if (reach > 0)
             {
-                Offer(reply, request.Protocol, client, clientTicks, wanted, reach, context);
+                Offer(reply, request.Protocol, client, clientTicks, wanted, reach);
             }
 
             result = reply.Candidates.Count > 0 ? "candidates" : "no_mirror";
@@ -130,38 +130,65 @@ public sealed class MatchingService
             _bytes.Inc(by: request.Bytes);
         }
 
-        await _reports.RecordAsync(lease, request.Outcome, request.Verified, context.CancellationToken);
+        // The reporter is who vouches for the outcome: distinct reporters are what quarantine counts.
+        await _reports.RecordAsync(lease, _tags.Of(context.Peer), request.Outcome, request.Verified, context.CancellationToken);
         return new ReportSyncReply();
     }
 
-    private void Offer(FindMirrorReply reply, Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double reachKm, CallContext context)
+    private void Offer(FindMirrorReply reply, Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double reachKm)
     {
-        var found = _index.Search(protocol, client, clientTicks, wanted, reachKm, _options.SimilarDistanceKm, _options.MaxExamined);
-        string? tag = null;
-        foreach (var (slot, distance) in found)
+        // A second search only when concurrent calls filled every place this one had found.
+        for (var attempt = 0; attempt < 2 && reply.Candidates.Count < wanted; attempt++)
         {
-            if (reply.Candidates.Count >= wanted)
+            var missed = false;
+            foreach (var (slot, distance) in _index.Search(protocol, client, clientTicks, wanted, reachKm, _options.SimilarDistanceKm, _options.MaxExamined))
+            {
+                if (reply.Candidates.Count >= wanted)
+                {
+                    break;
+                }
+
+                if (IsOffered(reply, slot))
+                {
+                    continue;
+                }
+
+                if (_leases.TryTake(slot) is not { } lease)
+                {
+                    missed = true;
+                    continue; // filled up by a concurrent call since the search: never over-assign
+                }
+
+                reply.Candidates.Add(new Candidate
+                {
+                    Uri = slot.Uri,
+                    Version = lease.Promised,
+                    LeaseId = Lease.Format(lease.Id),
+                    LeaseExpiresAt = Timestamp.FromDateTimeOffset(lease.ExpiresAt),
+                    DistanceKm = double.IsNaN(distance) ? 0 : Math.Round(distance, 1),
+                    MirrorId = slot.KeyId,
+                    Place = slot.Place,
+                });
+            }
+
+            if (!missed)
             {
                 break;
             }
-
-            tag ??= _tags.Of(context.Peer);
-            if (_leases.TryTake(slot, tag) is not { } lease)
-            {
-                continue; // filled up by a concurrent call since the search: never over-assign
-            }
-
-            reply.Candidates.Add(new Candidate
-            {
-                Uri = slot.Uri,
-                Version = lease.Promised,
-                LeaseId = lease.Id,
-                LeaseExpiresAt = Timestamp.FromDateTimeOffset(lease.ExpiresAt),
-                DistanceKm = double.IsNaN(distance) ? 0 : Math.Round(distance, 1),
-                MirrorId = slot.KeyId,
-                Place = slot.Place,
-            });
         }
+    }
+
+    private static bool IsOffered(FindMirrorReply reply, MirrorSlot slot)
+    {
+        foreach (var candidate in reply.Candidates)
+        {
+            if (string.Equals(candidate.MirrorId, slot.KeyId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Lists the official mirrors of the protocol, nearest first; returns the nearest located one's distance.</summary>

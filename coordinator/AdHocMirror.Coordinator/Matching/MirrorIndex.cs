@@ -24,6 +24,7 @@ public sealed class MirrorIndex : IDisposable
 
     private readonly Dictionary<(string KeyId, Protocol Protocol), MirrorSlot> _slots = [];
     private readonly MirrorDirectory? _directory;
+    private DistanceBands _bands = new(100);
 
     /// <summary>Follows <paramref name="directory"/> from now on, after indexing what it holds.</summary>
     public MirrorIndex(MirrorDirectory directory)
@@ -125,48 +126,43 @@ public sealed class MirrorIndex : IDisposable
     }
 
     /// <summary>
-    /// The best candidates for a client: newer than <paramref name="clientTicks"/>, under their
-    /// limit, nearest first (bands of <paramref name="similarKm"/> ordered by spare capacity), no
-    /// farther than <paramref name="maxDistanceKm"/>. Leases are NOT taken here.
+    /// The best candidates for a client, best first: newer than <paramref name="clientTicks"/>, under
+    /// their limit, nearest first (bands of <paramref name="similarKm"/> ordered by spare capacity), no
+    /// farther than <paramref name="maxDistanceKm"/>; at most <paramref name="keep"/> of them (default
+    /// twice <paramref name="wanted"/>, so that a few may fill up concurrently before their lease is
+    /// taken). Leases are NOT taken here.
     /// </summary>
     internal List<(MirrorSlot Slot, double DistanceKm)> Search(
-        Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double maxDistanceKm, double similarKm, int maxExamined = int.MaxValue)
+        Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double maxDistanceKm, double similarKm, int maxExamined = int.MaxValue, int keep = 0)
     {
-        var found = new List<(MirrorSlot Slot, double DistanceKm)>(wanted * 4);
+        var bands = _bands;
+        if (bands.WidthKm != similarKm)
+        {
+            _bands = bands = new DistanceBands(similarKm); // options are read per call; they seldom change
+        }
+
+        var best = new BestCandidates(keep > 0 ? keep : wanted * 2, bands);
         _lock.EnterReadLock();
         try
         {
-            if (!_grids.TryGetValue(protocol, out var grid) || grid.Count == 0)
+            if (_grids.TryGetValue(protocol, out var grid) && grid.Count > 0)
             {
-                return found;
+                if (client is { } place)
+                {
+                    grid.SearchNear(best, place, clientTicks, wanted, maxDistanceKm, Math.Max(wanted, maxExamined));
+                }
+                else
+                {
+                    grid.SampleUnlocated(best, clientTicks);
+                }
             }
-
-            if (client is not { } place)
-            {
-                grid.SampleUnlocated(found, clientTicks, wanted * 4);
-                found.Sort((a, b) => b.Slot.Spare.CompareTo(a.Slot.Spare));
-                return found;
-            }
-
-            grid.SearchNear(found, place, clientTicks, wanted, maxDistanceKm, similarKm, Math.Max(wanted, maxExamined));
         }
         finally
         {
             _lock.ExitReadLock();
         }
 
-        found.Sort((a, b) =>
-        {
-            var band = Math.Floor(a.DistanceKm / similarKm).CompareTo(Math.Floor(b.DistanceKm / similarKm));
-            if (band != 0)
-            {
-                return band;
-            }
-
-            var spare = b.Slot.Spare.CompareTo(a.Slot.Spare);
-            return spare != 0 ? spare : a.DistanceKm.CompareTo(b.DistanceKm);
-        });
-        return found;
+        return best.ToList();
     }
 
     public void Dispose()
@@ -179,29 +175,61 @@ public sealed class MirrorIndex : IDisposable
         _lock.Dispose();
     }
 
-    private static bool Offerable(MirrorSlot slot, long clientTicks) => slot.VersionTicks > clientTicks && slot.Spare > 0;
+    /// <summary>A mirror as a grid cell holds it: position and version inline, so that a search reads memory in order.</summary>
+    private struct CellEntry
+    {
+        public double X;
+        public double Y;
+        public double Z;
+        public long VersionTicks;
+        public MirrorSlot Slot;
+    }
+
+    /// <summary>The mirrors in one 1°×1° cell; removal swaps the last one into the hole.</summary>
+    private sealed class Cell
+    {
+        public CellEntry[] Entries = new CellEntry[4];
+        public int Count;
+    }
 
     /// <summary>One protocol's grid, its mirrors without a location, and the version census.</summary>
     private sealed class ProtocolGrid
     {
-        private readonly List<MirrorSlot>?[] _cells = new List<MirrorSlot>?[LatCells * LonCells];
+        private readonly Cell?[] _cells = new Cell?[LatCells * LonCells];
         private readonly List<MirrorSlot> _unplaced = [];
         private readonly List<MirrorSlot> _all = [];
         private readonly SortedDictionary<long, (TreeVersion Version, int Count)> _versions = [];
 
         public int Count => _all.Count;
 
-        public TreeVersion? Newest => _versions.Count == 0 ? null : _versions.Last().Value.Version;
+        public TreeVersion? Newest { get; private set; }
 
         public void Add(MirrorSlot slot)
         {
-            var list = slot.HasLocation ? (_cells[CellOf(slot.Latitude, slot.Longitude)] ??= []) : _unplaced;
-            slot.Cell = slot.HasLocation ? CellOf(slot.Latitude, slot.Longitude) : -1;
-            slot.Position = list.Count;
-            list.Add(slot);
+            if (slot.HasLocation)
+            {
+                slot.Cell = CellOf(slot.Latitude, slot.Longitude);
+                var cell = _cells[slot.Cell] ??= new Cell();
+                if (cell.Count == cell.Entries.Length)
+                {
+                    Array.Resize(ref cell.Entries, cell.Count * 2);
+                }
+
+                var (x, y, z) = GreatCircle.UnitVector(slot.Latitude, slot.Longitude);
+                cell.Entries[cell.Count] = new CellEntry { X = x, Y = y, Z = z, VersionTicks = slot.VersionTicks, Slot = slot };
+                slot.Position = cell.Count++;
+            }
+            else
+            {
+                slot.Cell = -1;
+                slot.Position = _unplaced.Count;
+                _unplaced.Add(slot);
+            }
+
             slot.AllPosition = _all.Count;
             _all.Add(slot);
             _versions[slot.VersionTicks] = _versions.TryGetValue(slot.VersionTicks, out var v) ? (v.Version, v.Count + 1) : (slot.Version, 1);
+            Newest = _versions.Last().Value.Version;
         }
 
         public void Remove(MirrorSlot slot)
@@ -211,11 +239,22 @@ public sealed class MirrorIndex : IDisposable
                 return;
             }
 
-            var list = slot.Cell >= 0 ? _cells[slot.Cell]! : _unplaced;
-            var moved = list[^1];
-            list[slot.Position] = moved;
-            moved.Position = slot.Position;
-            list.RemoveAt(list.Count - 1);
+            if (slot.Cell >= 0)
+            {
+                var cell = _cells[slot.Cell]!;
+                var last = cell.Entries[--cell.Count];
+                cell.Entries[slot.Position] = last;
+                last.Slot.Position = slot.Position;
+                cell.Entries[cell.Count] = default; // no reference kept to a removed mirror
+            }
+            else
+            {
+                var moved = _unplaced[^1];
+                _unplaced[slot.Position] = moved;
+                moved.Position = slot.Position;
+                _unplaced.RemoveAt(_unplaced.Count - 1);
+            }
+
             var movedInAll = _all[^1];
             _all[slot.AllPosition] = movedInAll;
             movedInAll.AllPosition = slot.AllPosition;
@@ -232,72 +271,65 @@ public sealed class MirrorIndex : IDisposable
                 }
             }
 
+            Newest = _versions.Count == 0 ? null : _versions.Last().Value.Version;
             slot.Cell = int.MinValue;
             slot.Position = -1;
             slot.AllPosition = -1;
         }
 
         /// <summary>When the client locates nowhere: a bounded random sample, so that load still spreads.</summary>
-        public void SampleUnlocated(List<(MirrorSlot, double)> found, long clientTicks, int limit)
+        public void SampleUnlocated(BestCandidates best, long clientTicks)
         {
             var start = Random.Shared.Next(_all.Count);
-            for (var i = 0; i < _all.Count && i < 256 && found.Count < limit; i++)
+            for (var i = 0; i < _all.Count && i < 256; i++)
             {
                 var slot = _all[(start + i) % _all.Count];
-                if (Offerable(slot, clientTicks))
+                var spare = slot.Spare;
+                if (slot.VersionTicks > clientTicks && spare > 0)
                 {
-                    found.Add((slot, double.NaN));
+                    best.Offer(slot, double.NaN, spare);
                 }
             }
         }
 
-        public void SearchNear(List<(MirrorSlot Slot, double DistanceKm)> found, GeoPlace client, long clientTicks, int wanted, double maxDistanceKm, double similarKm, int maxExamined)
+        public void SearchNear(BestCandidates best, GeoPlace client, long clientTicks, int wanted, double maxDistanceKm, int maxExamined)
         {
             var latIndex = LatIndex(client.Latitude);
             var lonIndex = LonIndex(client.Longitude);
             var cosLat = Math.Cos(GreatCircle.DegreesToRadians(client.Latitude));
-            var kthBand = double.PositiveInfinity;
+            var (x, y, z) = GreatCircle.UnitVector(client.Latitude, client.Longitude);
+            var search = new RingSearch(best, x, y, z, clientTicks, maxDistanceKm, maxExamined);
             for (var ring = 0; ring <= LonCells / 2; ring++)
             {
-                // No cell in this ring or beyond can be nearer than this bound (see RingLowerBoundKm).
+                // No cell in this ring or beyond can be nearer than this bound (see RingLowerBoundKm);
+                // once the wanted-th best's band ends before it, no unvisited mirror can rank above it.
                 var bound = RingLowerBoundKm(ring, cosLat);
-                if (bound > maxDistanceKm || bound >= kthBand)
+                if (bound > maxDistanceKm || bound >= best.BandEndKm(wanted))
                 {
                     break;
                 }
 
-                if (!VisitRing(found, ring, latIndex, lonIndex, client, clientTicks, maxDistanceKm, maxExamined))
+                if (!VisitRing(ref search, ring, latIndex, lonIndex))
                 {
                     break; // dense enough: the nearest cells hold plenty to choose from
                 }
-
-                if (found.Count >= wanted)
-                {
-                    // The k-th best band so far: an unvisited mirror could only tie or lose against it
-                    // once the next ring's bound passes the end of that band.
-                    kthBand = KthBandEndKm(found, wanted, similarKm);
-                }
             }
 
-            if (_unplaced.Count > 0 && found.Count < wanted)
+            if (best.Count < wanted)
             {
                 foreach (var slot in _unplaced)
                 {
-                    if (Offerable(slot, clientTicks))
+                    var spare = slot.Spare;
+                    if (slot.VersionTicks > clientTicks && spare > 0)
                     {
-                        found.Add((slot, double.NaN));
-                    }
-
-                    if (found.Count >= wanted * 4)
-                    {
-                        break;
+                        best.Offer(slot, double.NaN, spare);
                     }
                 }
             }
         }
 
-        /// <returns>False when <paramref name="maxExamined"/> candidates were found and the search should stop.</returns>
-        private bool VisitRing(List<(MirrorSlot Slot, double DistanceKm)> found, int ring, int latIndex, int lonIndex, GeoPlace client, long clientTicks, double maxDistanceKm, int maxExamined)
+        /// <returns>False when enough candidates were examined and the search should stop.</returns>
+        private bool VisitRing(ref RingSearch search, int ring, int latIndex, int lonIndex)
         {
             for (var dLat = -ring; dLat <= ring; dLat++)
             {
@@ -317,26 +349,7 @@ public sealed class MirrorIndex : IDisposable
                     }
 
                     var lon = ((lonIndex + dLon) % LonCells + LonCells) % LonCells;
-                    var cell = _cells[(lat * LonCells) + lon];
-                    if (cell is null)
-                    {
-                        continue;
-                    }
-
-                    foreach (var slot in cell)
-                    {
-                        if (Offerable(slot, clientTicks))
-                        {
-                            // Only what may be offered counts: the early stop relies on every entry being a real candidate.
-                            var distance = GreatCircle.DistanceKm(client.Latitude, client.Longitude, slot.Latitude, slot.Longitude);
-                            if (distance <= maxDistanceKm)
-                            {
-                                found.Add((slot, distance));
-                            }
-                        }
-                    }
-
-                    if (found.Count >= maxExamined)
+                    if (_cells[(lat * LonCells) + lon] is { Count: > 0 } cell && !search.Visit(cell))
                     {
                         return false;
                     }
@@ -344,32 +357,6 @@ public sealed class MirrorIndex : IDisposable
             }
 
             return true;
-        }
-
-        private static double KthBandEndKm(List<(MirrorSlot Slot, double DistanceKm)> found, int wanted, double similarKm)
-        {
-            Span<double> best = stackalloc double[Math.Min(wanted, 64)];
-            best.Fill(double.PositiveInfinity);
-            foreach (var (_, distance) in found)
-            {
-                // Insertion into a tiny sorted buffer: wanted is a handful.
-                for (var i = 0; i < best.Length; i++)
-                {
-                    if (distance < best[i])
-                    {
-                        for (var j = best.Length - 1; j > i; j--)
-                        {
-                            best[j] = best[j - 1];
-                        }
-
-                        best[i] = distance;
-                        break;
-                    }
-                }
-            }
-
-            var kth = best[^1];
-            return double.IsPositiveInfinity(kth) ? kth : (Math.Floor(kth / similarKm) + 1) * similarKm;
         }
 
         /// <summary>
@@ -397,5 +384,50 @@ public sealed class MirrorIndex : IDisposable
         private static int LonIndex(double longitude) => ((int)Math.Floor(longitude + 180) % LonCells + LonCells) % LonCells;
 
         private static int CellOf(double latitude, double longitude) => (LatIndex(latitude) * LonCells) + LonIndex(longitude);
+    }
+
+    /// <summary>One search's client and running count, handed to each cell it visits.</summary>
+    private struct RingSearch(BestCandidates best, double x, double y, double z, long clientTicks, double maxDistanceKm, int maxExamined)
+    {
+        private readonly double _maxSquaredChord = maxDistanceKm >= Math.PI * GreatCircle.EarthRadiusKm
+            ? double.PositiveInfinity
+            : Math.Pow(2 * Math.Sin(maxDistanceKm / (2 * GreatCircle.EarthRadiusKm)), 2);
+
+        private int _examined;
+
+        /// <returns>False once <c>maxExamined</c> candidates were examined.</returns>
+        public bool Visit(Cell cell)
+        {
+            var entries = cell.Entries.AsSpan(0, cell.Count);
+            foreach (ref readonly var entry in entries)
+            {
+                if (entry.VersionTicks <= clientTicks)
+                {
+                    continue;
+                }
+
+                var spare = entry.Slot.Spare;
+                if (spare <= 0)
+                {
+                    continue;
+                }
+
+                // Only what may be offered counts: the early stop relies on every examined entry being a real candidate.
+                var dx = entry.X - x;
+                var dy = entry.Y - y;
+                var dz = entry.Z - z;
+                var squaredChord = (dx * dx) + (dy * dy) + (dz * dz);
+                if (squaredChord <= _maxSquaredChord)
+                {
+                    best.Offer(entry.Slot, squaredChord, spare);
+                    if (++_examined >= maxExamined)
+                    {
+                        return false; // mid-cell: where mirrors are dense, the nearest cell alone holds enough
+                    }
+                }
+            }
+
+            return true;
+        }
     }
 }

@@ -14,7 +14,7 @@ public sealed partial class SyncReports(MatchingOptions options, MirrorQuarantin
     private readonly Lock _gate = new();
     private readonly Dictionary<string, MirrorRecord> _mirrors = new(StringComparer.Ordinal);
 
-    internal async Task RecordAsync(Lease lease, SyncOutcome outcome, TreeVersion? verified, CancellationToken cancellationToken)
+    internal async Task RecordAsync(Lease lease, string clientTag, SyncOutcome outcome, TreeVersion? verified, CancellationToken cancellationToken)
     {
         if (outcome == SyncOutcome.Success && verified?.Generated is { } got && got.ToDateTimeOffset().UtcTicks < lease.PromisedTicks)
         {
@@ -40,7 +40,7 @@ public sealed partial class SyncReports(MatchingOptions options, MirrorQuarantin
                     record.Confirmed.Add(lease.PromisedTicks);
                     break;
                 case SyncOutcome.VerificationFailed or SyncOutcome.Rollback or SyncOutcome.Stale:
-                    record.Bad[lease.ClientTag] = (now, outcome);
+                    record.Bad[clientTag] = (now, outcome);
                     if (record.Bad.Count >= options.QuarantineReports)
                     {
                         reporters = record.Bad.Count;
@@ -51,7 +51,7 @@ public sealed partial class SyncReports(MatchingOptions options, MirrorQuarantin
                 case SyncOutcome.Unreachable or SyncOutcome.Timeout or SyncOutcome.Refused:
                     if (!record.Confirmed.Contains(lease.PromisedTicks))
                     {
-                        record.Unconfirmed[lease.ClientTag] = (now, lease.PromisedTicks);
+                        record.Unconfirmed[clientTag] = (now, lease.PromisedTicks);
                         var sameVersion = record.Unconfirmed.Values.Count(v => v.Ticks == lease.PromisedTicks);
                         if (sameVersion >= options.UnconfirmedReports)
                         {
