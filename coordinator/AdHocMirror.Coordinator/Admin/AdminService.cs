@@ -1,6 +1,7 @@
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Keys;
+using AdHocMirror.Coordinator.Matching;
 using AdHocMirror.Coordinator.Mirrors;
 using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Coordinator.Storage;
@@ -14,6 +15,7 @@ public sealed class AdminService(
     AdminToken token,
     KeyRegistry keys,
     MirrorDirectory directory,
+    MirrorIndex index,
     MirrorQuarantine quarantine,
     ICoordinatorStore store,
     AuditTrail audit,
@@ -54,6 +56,7 @@ public sealed class AdminService(
                 Place = mirror.Place,
                 Limits = mirror.Limits.Clone(),
                 ActiveConnections = mirror.ActiveConnections,
+                Leases = (uint)index.LeasesOf(mirror.KeyId),
                 FailedPings = (uint)mirror.FailedPings,
                 LastPingMs = mirror.LastPingMs,
                 LoggedInAt = Timestamp.FromDateTimeOffset(mirror.LoggedInAt),

@@ -58,6 +58,29 @@ public sealed class MirrorIndex : IDisposable
         }
     }
 
+    /// <summary>Places on the mirror of <paramref name="keyId"/> that leases hold now, all protocols together.</summary>
+    public int LeasesOf(string keyId)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var held = 0;
+            foreach (var protocol in (ReadOnlySpan<Protocol>)[Protocol.Rsync, Protocol.Git])
+            {
+                if (_slots.TryGetValue((keyId, protocol), out var slot))
+                {
+                    held += slot.Leases;
+                }
+            }
+
+            return held;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <summary>The newest version any eligible mirror serves for <paramref name="protocol"/>, or null.</summary>
     public TreeVersion? Newest(Protocol protocol)
     {

@@ -89,6 +89,10 @@ public sealed class MatchingServiceTests
         Assert.Equal(berlin, Assert.Single(second.Candidates).MirrorId);
         Assert.Empty(third.Candidates);
 
+        // Staff see the load: the connections its ping reported and the leases held against its limit.
+        var view = (await swarm.Coordinator.Admin.ListMirrorsAsync(new ListMirrorsRequest())).Mirrors.Single(m => m.KeyId == berlin);
+        Assert.Equal((1u, 2u, 3u), (view.ActiveConnections, view.Leases, view.Limits.MaxClients));
+
         await swarm.Matching.ReportSyncAsync(new ReportSyncRequest
         {
             LeaseId = first.Candidates[0].LeaseId,
