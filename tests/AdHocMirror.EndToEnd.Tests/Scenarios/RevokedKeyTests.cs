@@ -55,6 +55,9 @@ public sealed class RevokedKeyTests(ITestOutputHelper output)
         Assert.Equal(KeyState.Live, keys.Keys.Single(k => k.KeyId == newKey).State);
         Assert.Equal(KeyState.Live, keys.Keys.Single(k => k.KeyId == other.KeyId).State);
 
+        var audit = await swarm.AdminCliAsync(ListAuditReply.Parser, "audit");
+        Assert.Contains(audit.Entries, e => e.Action == "revoke" && e.Subject == oldKey && e.Actor == "admin");
+
         var mirrors = await swarm.AdminCliAsync(ListMirrorsReply.Parser, "mirrors");
         Assert.DoesNotContain(mirrors.Mirrors, m => m.KeyId == oldKey && m.State is MirrorState.Online or MirrorState.Pinging);
         Assert.Equal(MirrorState.Online, mirrors.Mirrors.Single(m => m.KeyId == newKey).State);
