@@ -55,7 +55,10 @@ public static class DaemonHost
         services.AddSingleton(options);
         services.AddSingleton(keyring);
         services.AddSingleton(clock ?? TimeProvider.System);
-        services.AddSingleton<IProcessRunner>(ProcessRunner.Instance);
+        // Ends the servers and transfers a hard-killed predecessor left running, then records this run's children.
+        var children = ChildLedger.Open(Path.Combine(options.StateDir, "children"));
+        services.AddSingleton(children);
+        services.AddSingleton<IProcessRunner>(new ProcessRunner(children));
         services.AddSingleton<MirrorState>();
         services.AddSingleton<DaemonExit>();
         services.AddSingleton<CoordinatorConnection>();

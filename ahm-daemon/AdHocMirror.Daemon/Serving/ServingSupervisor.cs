@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using AdHocMirror.Daemon.Configuration;
 using AdHocMirror.Daemon.Session;
+using AdHocMirror.Tree.Processes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +12,7 @@ namespace AdHocMirror.Daemon.Serving;
 /// Serves the published snapshots with the stock servers: <c>rsync --daemon --no-detach</c> on the generated
 /// rsyncd.conf and <c>git daemon</c> on the served repository, each supervised and restarted when it dies.
 /// </summary>
-public sealed partial class ServingSupervisor(DaemonOptions options, TimeProvider clock, ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+public sealed partial class ServingSupervisor(DaemonOptions options, TimeProvider clock, ILoggerFactory loggers, ChildLedger? ledger = null) : IHostedService, IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly ILogger _logger = loggers.CreateLogger<ServingSupervisor>();
@@ -46,7 +47,7 @@ public sealed partial class ServingSupervisor(DaemonOptions options, TimeProvide
                 arguments.Add("--bwlimit=" + options.BandwidthKibps.ToString(CultureInfo.InvariantCulture));
             }
 
-            _rsync = new SupervisedChild("rsyncd", () => Describe(options.RsyncProgram, arguments, options.StateDir), NewBackoff(), clock, _logger);
+            _rsync = new SupervisedChild("rsyncd", () => Describe(options.RsyncProgram, arguments, options.StateDir), NewBackoff(), clock, _logger, ledger);
             _rsync.Start();
         }
     }
@@ -72,7 +73,7 @@ public sealed partial class ServingSupervisor(DaemonOptions options, TimeProvide
                 // Only repositories marked git-daemon-export-ok under the base path; no receive-pack, no archives.
                 "--forbid-override=receive-pack", "--forbid-override=upload-archive", basePath,
             ];
-            _git = new SupervisedChild("git-daemon", () => Describe(program, arguments, basePath), NewBackoff(), clock, _logger);
+            _git = new SupervisedChild("git-daemon", () => Describe(program, arguments, basePath), NewBackoff(), clock, _logger, ledger);
             _git.Start();
         }
     }

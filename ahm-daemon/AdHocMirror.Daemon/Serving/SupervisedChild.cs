@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AdHocMirror.Daemon.Session;
+using AdHocMirror.Tree.Processes;
 using Microsoft.Extensions.Logging;
 
 namespace AdHocMirror.Daemon.Serving;
@@ -7,9 +8,11 @@ namespace AdHocMirror.Daemon.Serving;
 /// <summary>
 /// Runs one stock server (rsync --daemon --no-detach, git daemon) in the foreground, relays its log lines, and restarts
 /// it with exponential backoff when it dies. Stopping sends SIGTERM to it and its connection children, then kills
-/// whatever is left after a grace period.
+/// whatever is left after a grace period. The server dies with the daemon even when the daemon is killed with SIGKILL
+/// (<see cref="ChildStarter"/>), and is recorded in the daemon's <see cref="ChildLedger"/> for the next start.
 /// </summary>
-public sealed partial class SupervisedChild(string name, Func<ProcessStartInfo> describe, Backoff backoff, TimeProvider clock, ILogger logger) : IAsyncDisposable
+public sealed partial class SupervisedChild(
+    string name, Func<ProcessStartInfo> describe, Backoff backoff, TimeProvider clock, ILogger logger, ChildLedger? ledger = null) : IAsyncDisposable
 {
     private static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
@@ -51,7 +54,7 @@ public sealed partial class SupervisedChild(string name, Func<ProcessStartInfo> 
                 using var process = new Process { StartInfo = describe() };
                 process.OutputDataReceived += (_, e) => Relay(e.Data);
                 process.ErrorDataReceived += (_, e) => Relay(e.Data);
-                process.Start();
+                using var recorded = ChildStarter.Start(process, ledger);
                 _process = process;
                 Starts++;
                 process.BeginOutputReadLine();

@@ -5,8 +5,10 @@ using System.Runtime.ExceptionServices;
 namespace AdHocMirror.Tree.Processes;
 
 /// <summary>
-/// Starts child processes that must not outlive this one: on Linux each runs under <c>setpriv --pdeathsig KILL</c>
-/// (util-linux), so the kernel kills it when this process dies, even by SIGKILL. The parent-death signal fires when the
+/// Starts child processes that must not outlive this one: on Linux each runs under <c>setpriv --pdeathsig TERM</c>
+/// (util-linux), so the kernel signals it when this process dies, even by SIGKILL. TERM rather than KILL because rsync
+/// forks helpers (its receiver; a daemon's connections) that only its own SIGTERM handler ends (rsync's exit cleanup
+/// signals them); a child that ignores TERM is SIGKILLed by the next start through the ledger. The signal fires when the
 /// <em>thread</em> that forked the child exits, and .NET forks on the calling thread (a pool thread may retire any
 /// time), so every start happens on one dedicated thread that lives as long as the process. Each child is recorded in a
 /// <see cref="ChildLedger"/> when one is given, for the cases the signal misses.
@@ -46,7 +48,7 @@ public static class ChildStarter
         {
             info.FileName = setpriv;
             info.ArgumentList.Insert(0, "--pdeathsig");
-            info.ArgumentList.Insert(1, "KILL");
+            info.ArgumentList.Insert(1, "TERM");
             info.ArgumentList.Insert(2, "--");
             info.ArgumentList.Insert(3, resolved);
         }
@@ -106,7 +108,7 @@ public static class ChildStarter
         // Older util-linux (< 2.33) has setpriv without --pdeathsig.
         try
         {
-            using var probe = Process.Start(new ProcessStartInfo(setpriv, ["--pdeathsig", "KILL", "--", "true"])
+            using var probe = Process.Start(new ProcessStartInfo(setpriv, ["--pdeathsig", "TERM", "--", "true"])
             {
                 UseShellExecute = false,
                 RedirectStandardOutput = true,

@@ -82,7 +82,11 @@ public sealed class ProcessTests
         var finish = await world.SyncProcessAsync(arguments[..^1]);
         Assert.True(finish.ExitCode == 0, finish.ToString());
         Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
-        Assert.DoesNotContain(Directory.GetFileSystemEntries(parent, ".gentoo.ahm-*"), p => !p.EndsWith(".ahm-lock", StringComparison.Ordinal));
+        // The old tree is retired at once and removed in the background after the command ends.
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(parent, ".gentoo.ahm-*"), p => !p.EndsWith(".ahm-lock", StringComparison.Ordinal) && !p.Contains(".ahm-retired-", StringComparison.Ordinal));
+        await Eventually.TrueAsync(
+            () => !Directory.GetFileSystemEntries(parent, ".gentoo.ahm-*").Any(p => !p.EndsWith(".ahm-lock", StringComparison.Ordinal)),
+            "the old tree is removed in the background");
     }
 
     /// <summary>Polls tightly (the verification window is short) until the condition holds or the process ends.</summary>

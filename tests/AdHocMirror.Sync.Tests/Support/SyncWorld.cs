@@ -230,7 +230,9 @@ public sealed class SyncWorld : IAsyncDisposable
     /// <summary>The built ahm-sync next to the tests, run as its own process.</summary>
     public static string SyncDll => Path.Combine(AppContext.BaseDirectory, "ahm-sync.dll");
 
-    public Process StartProcess(params string[] extra)
+    public Process StartProcess(params string[] extra) => Process.Start(StartInfo(extra))!;
+
+    public ProcessStartInfo StartInfo(params string[] extra)
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(SyncDll);
@@ -239,7 +241,7 @@ public sealed class SyncWorld : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        return Process.Start(start)!;
+        return start;
     }
 
     public async Task<SyncRun> SyncProcessAsync(params string[] extra)

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Globalization;
+using AdHocMirror.Sync.Apply;
+using AdHocMirror.Sync.Tests.Support;
+using AdHocMirror.Testing;
+
+namespace AdHocMirror.Sync.Tests.Flow;
+
+/// <summary>The built ahm-sync killed with SIGKILL: its rsync does not keep running (DESIGN.md "Nothing half-applied").</summary>
+public sealed class ChildProcessTests
+{
+    [Fact]
+    public async Task Kill_9_of_ahm_sync_mid_transfer_ends_its_rsync_processes_too()
+    {
+        await using var world = await SyncWorld.CreateAsync(coordinator: false, officialTree: null);
+        await world.InstallAsync("v1");
+        var slow = await world.ServeAsync("127.0.0.9", await world.CopyOfAsync("v2"), bandwidthKiBps: 24);
+
+        using var sync = world.StartProcess("--no-coordinator", "--official", slow.Uri, "--quiet");
+        _ = sync.StandardOutput.ReadToEndAsync();
+        _ = sync.StandardError.ReadToEndAsync();
+        var children = await TransferringAsync(sync);
+
+        Kill(sync.Id);
+        await sync.WaitForExitAsync();
+
+        await Eventually.TrueAsync(() => children.All(Gone), $"the children {string.Join(", ", children.Select(c => $"{c} {CommandOf(c)}"))} end with ahm-sync (left: {string.Join(", ", children.Where(c => !Gone(c)).Select(c => $"{c} {CommandOf(c)}"))})", TimeSpan.FromSeconds(20));
+        var next = await world.SyncProcessAsync("--no-coordinator", "--official", slow.Uri);
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
+    }
+
+    [Fact]
+    public async Task Without_the_parent_death_signal_the_next_run_ends_the_rsync_a_killed_run_left_behind()
+    {
+        await using var world = await SyncWorld.CreateAsync(coordinator: false, officialTree: null);
+        await world.InstallAsync("v1");
+        var slow = await world.ServeAsync("127.0.0.9", await world.CopyOfAsync("v2"), bandwidthKiBps: 24);
+
+        // As on a system without setpriv: only the ledger of children protects the next run.
+        var start = world.StartInfo("--no-coordinator", "--official", slow.Uri, "--quiet");
+        start.Environment["AHM_NO_PDEATHSIG"] = "1";
+        using var sync = Process.Start(start)!;
+        _ = sync.StandardOutput.ReadToEndAsync();
+        _ = sync.StandardError.ReadToEndAsync();
+        var children = await TransferringAsync(sync);
+        var recorded = (await File.ReadAllTextAsync(SyncLock.ChildLedgerPathFor(world.Repository))).Split('\n');
+        Assert.Contains(recorded, line => children.Any(c => line.StartsWith($"child {c.ToString(CultureInfo.InvariantCulture)} ", StringComparison.Ordinal) && line.EndsWith(" rsync", StringComparison.Ordinal)));
+
+        Kill(sync.Id);
+        await sync.WaitForExitAsync();
+        Assert.Contains(children, c => !Gone(c)); // the leftover keeps writing into its staging dir
+
+        var fast = await world.ServeAsync("127.0.0.10", await world.CopyOfAsync("v2"));
+        var next = await world.SyncProcessAsync("--no-coordinator", "--official", fast.Uri);
+        Assert.True(children.All(Gone), $"the next run ended the leftovers {string.Join(", ", children.Where(c => !Gone(c)))}");
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
+    }
+
+    /// <summary>Waits until ahm-sync's rsync is transferring (both of its processes run) and returns every descendant of ahm-sync.</summary>
+    private static async Task<List<int>> TransferringAsync(Process sync)
+    {
+        List<int> descendants = [];
+        await Eventually.TrueAsync(
+            () => (descendants = DescendantsOf(sync.Id)).Count(p => CommandOf(p) == "rsync") >= 2 || sync.HasExited,
+            "ahm-sync's rsync transfers", TimeSpan.FromSeconds(60));
+        Assert.False(sync.HasExited, "the sync ended before it could be killed");
+        return descendants;
+    }
+
+    private static List<int> DescendantsOf(int root)
+    {
+        var found = new List<int>();
+        var pending = new Stack<int>([root]);
+        while (pending.Count > 0)
+        {
+            var pid = pending.Pop();
+            try
+            {
+                foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+                {
+                    foreach (var child in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse))
+                    {
+                        found.Add(child);
+                        pending.Push(child);
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return found;
+    }
+
+    private static string CommandOf(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return string.Empty;
+        }
+    }
+
+    /// <summary>Gone, or a zombie waiting for a reaper (it runs no more).</summary>
+    private static bool Gone(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] == 'Z';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
+    private static void Kill(int pid) => Process.GetProcessById(pid).Kill(entireProcessTree: false);
+}
