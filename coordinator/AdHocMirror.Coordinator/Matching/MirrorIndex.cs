@@ -24,6 +24,7 @@ public sealed class MirrorIndex : IDisposable
 
     private readonly Dictionary<(string KeyId, Protocol Protocol), MirrorSlot> _slots = [];
     private readonly MirrorDirectory? _directory;
+    private readonly LeaseCounters _counters = new();
     private DistanceBands _bands = new(100);
 
     /// <summary>Follows <paramref name="directory"/> from now on, after indexing what it holds.</summary>
@@ -124,7 +125,7 @@ public sealed class MirrorIndex : IDisposable
 
                 if (slot is null)
                 {
-                    slot = new MirrorSlot(change.Mirror.KeyId, protocol);
+                    slot = new MirrorSlot(change.Mirror.KeyId, protocol, _counters.Allocate());
                     _slots[key] = slot;
                 }
 
@@ -206,6 +207,13 @@ public sealed class MirrorIndex : IDisposable
         public double Z;
         public long VersionTicks;
         public MirrorSlot Slot;
+
+        /// <summary>Where the slot's lease count lives (<see cref="LeaseCounters"/>), so a search need not visit the slot.</summary>
+        public int[] Leases;
+        public int LeasesOffset;
+
+        /// <summary>Its limit less the connections its last ping reported: fixed until the next change re-indexes it.</summary>
+        public int Capacity;
     }
 
     /// <summary>The mirrors in one 1°×1° cell; removal swaps the last one into the hole.</summary>
@@ -239,7 +247,11 @@ public sealed class MirrorIndex : IDisposable
                 }
 
                 var (x, y, z) = GreatCircle.UnitVector(slot.Latitude, slot.Longitude);
-                cell.Entries[cell.Count] = new CellEntry { X = x, Y = y, Z = z, VersionTicks = slot.VersionTicks, Slot = slot };
+                var (leases, offset) = slot.Counter;
+                cell.Entries[cell.Count] = new CellEntry
+                {
+                    X = x, Y = y, Z = z, VersionTicks = slot.VersionTicks, Slot = slot, Leases = leases, LeasesOffset = offset, Capacity = slot.Capacity,
+                };
                 slot.Position = cell.Count++;
             }
             else
@@ -429,7 +441,7 @@ public sealed class MirrorIndex : IDisposable
                     continue;
                 }
 
-                var spare = entry.Slot.Spare;
+                var spare = entry.Capacity - Volatile.Read(ref entry.Leases[entry.LeasesOffset]);
                 if (spare <= 0)
                 {
                     continue;

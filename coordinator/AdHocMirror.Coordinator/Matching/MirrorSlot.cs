@@ -3,18 +3,27 @@ using AdHocMirror.Contracts.V1;
 namespace AdHocMirror.Coordinator.Matching;
 
 /// <summary>
-/// One mirror serving one protocol, as matching sees it. The load fields change under concurrent
+/// One mirror serving one protocol, as matching sees it. The lease count changes under concurrent
 /// FindMirror calls: a lease is taken by compare-and-swap so that no race offers a mirror beyond
 /// its limit.
 /// </summary>
-internal sealed class MirrorSlot(string keyId, Protocol protocol)
+internal sealed class MirrorSlot
 {
-    private int _leases;
+    private readonly int[] _counters;
+    private readonly int _counter;
     private int _active;
 
-    public string KeyId { get; set; } = keyId;
+    /// <param name="counter">Where its lease count lives (see <see cref="LeaseCounters"/>); a slot of its own when omitted.</param>
+    public MirrorSlot(string keyId, Protocol protocol, (int[] Chunk, int Offset)? counter = null)
+    {
+        KeyId = keyId;
+        Protocol = protocol;
+        (_counters, _counter) = counter ?? (new int[1], 0);
+    }
 
-    public Protocol Protocol { get; } = protocol;
+    public string KeyId { get; set; }
+
+    public Protocol Protocol { get; }
 
     public string Uri { get; set; } = string.Empty;
 
@@ -47,29 +56,36 @@ internal sealed class MirrorSlot(string keyId, Protocol protocol)
         set => Volatile.Write(ref _active, value);
     }
 
-    public int Leases => Volatile.Read(ref _leases);
+    /// <summary>Places its limit leaves once the connections its last ping reported are counted.</summary>
+    public int Capacity => MaxClients - ActiveConnections;
+
+    public int Leases => Volatile.Read(ref _counters[_counter]);
+
+    /// <summary>The chunk and offset of its lease count, for a search to read it without this object.</summary>
+    public (int[] Chunk, int Offset) Counter => (_counters, _counter);
 
     public bool IsIndexed => Cell != int.MinValue;
 
     /// <summary>Free places: limit less leases less the connections its last ping reported.</summary>
-    public int Spare => MaxClients - Leases - ActiveConnections;
+    public int Spare => Capacity - Leases;
 
     public bool TryAcquire()
     {
+        ref var leases = ref _counters[_counter];
         while (true)
         {
-            var leases = Volatile.Read(ref _leases);
-            if (leases + ActiveConnections >= MaxClients)
+            var held = Volatile.Read(ref leases);
+            if (held + ActiveConnections >= MaxClients)
             {
                 return false;
             }
 
-            if (Interlocked.CompareExchange(ref _leases, leases + 1, leases) == leases)
+            if (Interlocked.CompareExchange(ref leases, held + 1, held) == held)
             {
                 return true;
             }
         }
     }
 
-    public void Release() => Interlocked.Decrement(ref _leases);
+    public void Release() => Interlocked.Decrement(ref _counters[_counter]);
 }
