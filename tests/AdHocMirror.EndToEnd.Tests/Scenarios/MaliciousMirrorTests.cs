@@ -44,6 +44,10 @@ public sealed class MaliciousMirrorTests(ITestOutputHelper output)
         Assert.Equal(swarm.Version, await swarm.VerifiedVersionOfAsync(aliceRepo));
         Assert.Equal(File.ReadAllBytes(Path.Combine(swarm.UpstreamTree, tampered)), File.ReadAllBytes(Path.Combine(aliceRepo, tampered)));
 
+        // Alice again (another repository, same address): still one client as far as the coordinator can tell.
+        AssertRefusedThenSynced(await swarm.SyncAsync(await swarm.NewUserRepoAsync(), alice.Url), evil, honest, swarm);
+        Assert.Empty((await swarm.Admin.ListQuarantineAsync(new ListQuarantineRequest())).Entries);
+
         // Bob (yesterday's tree, asks for one mirror) while the official mirror is down: nothing good to be had,
         // so ahm-sync says so with exit code 6 and his tree stays exactly as it was.
         var bobRepo = await swarm.NewUserRepoAsync(withPreviousTree: true);
@@ -61,7 +65,7 @@ public sealed class MaliciousMirrorTests(ITestOutputHelper output)
         Assert.Equal(before, ScenarioSwarm.Digest(bobRepo));
         Assert.Equal(swarm.PreviousVersion, await swarm.VerifiedVersionOfAsync(bobRepo));
 
-        // Two reports so far: still offered.
+        // Two distinct clients so far: still offered.
         Assert.Empty((await swarm.Admin.ListQuarantineAsync(new ListQuarantineRequest())).Entries);
 
         // Carol: the third distinct client to catch it.
