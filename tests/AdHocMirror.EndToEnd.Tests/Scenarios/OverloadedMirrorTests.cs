@@ -31,6 +31,7 @@ public sealed class OverloadedMirrorTests(ITestOutputHelper output)
         Assert.Equal(busy.KeyId, lease.MirrorId);
 
         Assert.Equal(1, await LeasesHeldAsync(swarm));
+        Assert.Equal(1u, (await swarm.MirrorOfAsync(busy)).Leases);
 
         var repo = await swarm.NewUserRepoAsync();
         var run = await swarm.SyncAsync(repo);
@@ -41,20 +42,25 @@ public sealed class OverloadedMirrorTests(ITestOutputHelper output)
         Assert.Equal(swarm.Version, await swarm.VerifiedVersionOfAsync(repo));
         Assert.DoesNotContain((await swarm.FindAsync()).Candidates, c => c.MirrorId == busy.KeyId);
 
-        // Staff see the limit and the lease held against it. (MirrorInfo.leases, which the admin table adds to the
-        // active connections as "Load", is never filled in by the coordinator yet, so the held lease is checked in
-        // the figures: ahm_leases_held counts it, and ahm-sync's own lease on the spare mirror was released by its report.)
+        // Staff see the lease held against the limit (the admin table's "Load" is connections + leases / limit);
+        // ahm-sync's own lease on the spare mirror was released by its report.
         var view = await swarm.AdminCliAsync(ListMirrorsReply.Parser, "mirrors");
         var busyView = view.Mirrors.Single(m => m.KeyId == busy.KeyId);
         Assert.Equal(MirrorState.Online, busyView.State);
+        Assert.Equal(1u, busyView.Leases);
         Assert.Equal(1u, busyView.Limits.MaxClients);
-        Assert.Equal(8u, view.Mirrors.Single(m => m.KeyId == spare.KeyId).Limits.MaxClients);
+        var spareView = view.Mirrors.Single(m => m.KeyId == spare.KeyId);
+        Assert.Equal(0u, spareView.Leases);
+        Assert.Equal(8u, spareView.Limits.MaxClients);
+        var table = await swarm.AdminCliRawAsync("mirrors");
+        Assert.Contains("1/1", table.Stdout, StringComparison.Ordinal);
         var stats = await swarm.AdminCliAsync(GetStatsReply.Parser, "stats");
         Assert.Equal(1, stats.Values["ahm_leases_held"]);
 
         // The other client reports: the place is free, and the next user goes to the nearest mirror again.
         await swarm.Matching.ReportSyncAsync(new ReportSyncRequest { LeaseId = lease.LeaseId, Outcome = SyncOutcome.Abandoned }, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
         Assert.Equal(0, await LeasesHeldAsync(swarm));
+        Assert.Equal(0u, (await swarm.MirrorOfAsync(busy)).Leases);
         var next = await swarm.SyncAsync(await swarm.NewUserRepoAsync());
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Equal(busy.RsyncUri, next.Source);
