@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
