@@ -29,6 +29,8 @@ internal sealed class ManifestSet
 
     public IEnumerable<Expectation> Unseen() => _entries.Values.Where(e => !e.Seen);
 
+    public IEnumerable<Expectation> All() => _entries.Values;
+
     /// <summary>Adds one Manifest's lines; MANIFEST entries go to <paramref name="subManifests"/> to be loaded next.</summary>
     public void Add(IEnumerable<string> lines, string directory, string declaredIn, ConcurrentBag<TreeProblem> problems,
         List<ManifestEntry> subManifests)

@@ -4,6 +4,7 @@ using System.Text;
 using AdHocMirror.Testing;
 using AdHocMirror.Testing.Trees;
 using AdHocMirror.Tree.Manifests;
+using AdHocMirror.Tree.Native;
 using AdHocMirror.Tree.OpenPgp;
 
 namespace AdHocMirror.Tree.Tests.Manifests;
@@ -203,6 +204,47 @@ public sealed class ManifestTreeVerifierTests
         var replaced = await skipping.VerifyAsync(staging, tree.Keyring);
         Assert.Contains(replaced.Problems, p => p.Path == staySame);
     }
+
+    [Fact]
+    public async Task Skip_unchanged_does_not_reread_sub_Manifests_shared_with_the_reference_and_still_hashes_every_new_inode()
+    {
+        await using var tree = await SignedTree.CreateAsync(files: 200);
+        var staging = tree.Temp.Combine("staging");
+        (await ExternalProcess.RunAsync("cp", ["-al", tree.Path, staging])).EnsureSuccess("cp -al");
+        var changes = await GentooTree.NextVersionAsync(staging, seed: 9, changes: 20, new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero), tree.Key);
+        // As rsync --link-dest leaves it when upstream did not rewrite unchanged Manifests: those are hard links.
+        var shared = 0;
+        foreach (var manifest in Directory.EnumerateFiles(staging, "Manifest*", SearchOption.AllDirectories).Where(m => Path.GetRelativePath(staging, m) != "Manifest"))
+        {
+            var old = Path.Combine(tree.Path, Path.GetRelativePath(staging, manifest));
+            if (File.Exists(old) && File.ReadAllBytes(old).AsSpan().SequenceEqual(File.ReadAllBytes(manifest)))
+            {
+                (await ExternalProcess.RunAsync("ln", ["-f", old, manifest])).EnsureSuccess("ln");
+                shared++;
+            }
+        }
+
+        Assert.True(shared > 10, $"only {shared} Manifests unchanged");
+        var skipping = new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = tree.Path });
+        var result = await skipping.VerifyAsync(staging, tree.Keyring);
+        Assert.True(result.Succeeded, result.Summary);
+        Assert.True(result.FilesSkipped > 100, $"skipped {result.FilesSkipped}");
+        Assert.True(result.FilesChecked >= changes.Changed.Count(c => !c.StartsWith("metadata/timestamp", StringComparison.Ordinal)) + changes.Added.Count);
+
+        // A file a shared Manifest declares, replaced by a new inode, is hashed, and a wrong one refused.
+        var unchanged = GentooTree.ListContent(staging)
+            .First(f => f.EndsWith(".ebuild", StringComparison.Ordinal) && !changes.Changed.Contains(f) && !changes.Added.Contains(f)
+                && File.Exists(Path.Combine(staging, Path.GetDirectoryName(f)!, "Manifest.gz"))
+                && SameInode(Path.Combine(staging, Path.GetDirectoryName(f)!, "Manifest.gz"), Path.Combine(tree.Path, Path.GetDirectoryName(f)!, "Manifest.gz")));
+        File.Delete(Path.Combine(staging, unchanged));
+        await File.WriteAllTextAsync(Path.Combine(staging, unchanged), "replaced by the mirror");
+        var replaced = await skipping.VerifyAsync(staging, tree.Keyring);
+        Assert.Contains(replaced.Problems, p => p.Path == unchanged && p.Kind is TreeProblemKind.HashMismatch or TreeProblemKind.SizeMismatch);
+        Assert.Equal(result.FilesChecked + 1, replaced.FilesChecked);
+    }
+
+    private static bool SameInode(string a, string b) =>
+        FileIdentity.TryGet(a, out var x) && FileIdentity.TryGet(b, out var y) && x.Inode == y.Inode && x.Device == y.Device;
 
     private static void Write(string root, string relative, string text)
     {
