@@ -89,13 +89,20 @@ public static partial class FindMirrorBenchmark
             var inProcessMicros = double.Parse(parts[2], CultureInfo.InvariantCulture);
             var requests = Requests(new Random(7), 4096);
 
-            var h2Find = await H2LoadAsync(port, "/ahm.v1.Matching/FindMirror", requests[0], seconds);
-            var h2Trivial = await H2LoadAsync(port, "/grpc.health.v1.Health/Check", new HealthCheckRequest(), seconds);
-
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
             var matching = new MatchingClient(channel);
             var health = new HealthClient(channel);
-            await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]), TimeSpan.FromSeconds(1));
+
+            // Both methods warm over the transport first, as long as they are measured: in the first
+            // seconds the JIT's tiers, not the method, decide the figures (35k calls/s cold, 70k warm).
+            await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]), TimeSpan.FromSeconds(2));
+            await MeasureAsync(_ => health.CheckAsync(new HealthCheckRequest()), TimeSpan.FromSeconds(2));
+            await H2LoadAsync(port, "/ahm.v1.Matching/FindMirror", requests[0], seconds);
+            await H2LoadAsync(port, "/grpc.health.v1.Health/Check", new HealthCheckRequest(), seconds);
+
+            var h2Find = await H2LoadAsync(port, "/ahm.v1.Matching/FindMirror", requests[0], seconds);
+            var h2Trivial = await H2LoadAsync(port, "/grpc.health.v1.Health/Check", new HealthCheckRequest(), seconds);
+
             var find = await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]), TimeSpan.FromSeconds(seconds));
             var trivial = await MeasureAsync(_ => health.CheckAsync(new HealthCheckRequest()), TimeSpan.FromSeconds(seconds));
 

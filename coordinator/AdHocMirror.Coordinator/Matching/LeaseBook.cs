@@ -8,14 +8,16 @@ namespace AdHocMirror.Coordinator.Matching;
 /// record stays a while longer so that a late ReportSync still counts.
 /// </summary>
 /// <remarks>
-/// Records live in one growing array of structs with a free list, not as an object each in a
-/// dictionary: a busy coordinator holds hundreds of thousands of leases for minutes, and as objects
-/// they would be copied from generation to generation by every collection. A lease id carries its
-/// record's index, so a report finds it without a lookup.
+/// Records live in arrays of structs with a free list, not as an object each in a dictionary: a busy
+/// coordinator holds hundreds of thousands of leases for minutes, and as objects they would be
+/// copied from generation to generation by every collection. The arrays are fixed-size chunks, added
+/// as needed and never copied, so growing never holds calls up. A lease id carries its record's
+/// index, so a report finds it without a lookup.
 /// </remarks>
 public sealed class LeaseBook : IDisposable
 {
-    private const int SweepChunk = 4096;
+    private const int ChunkBits = 14;
+    private const int ChunkSize = 1 << ChunkBits;
 
     [ThreadStatic]
     private static RandomBits? t_random;
@@ -24,8 +26,8 @@ public sealed class LeaseBook : IDisposable
     private readonly MatchingOptions _options;
     private readonly TimeProvider _clock;
     private readonly ITimer _sweeper;
-    private Entry[] _entries = new Entry[1024];
-    private int[] _free = new int[1024];
+    private readonly List<Entry[]> _chunks = [];
+    private int[] _free = new int[ChunkSize];
     private int _freeCount;
     private int _used;
     private int _records;
@@ -59,7 +61,7 @@ public sealed class LeaseBook : IDisposable
         {
             var index = _freeCount > 0 ? _free[--_freeCount] : NewIndex();
             var lease = new Lease((random << 32) | (uint)index, slot, slot.KeyId, slot.Version, slot.VersionTicks, expires);
-            _entries[index] = new Entry(lease, EntryState.Held);
+            At(index) = new Entry(lease, EntryState.Held);
             _records++;
             _held++;
             return lease;
@@ -79,13 +81,13 @@ public sealed class LeaseBook : IDisposable
         lock (_gate)
         {
             var index = (int)(uint)id;
-            if (index >= _used || _entries[index].State == EntryState.Free || _entries[index].Lease.Id != id)
+            if (index >= _used || At(index) is not { State: not EntryState.Free } entry || entry.Lease.Id != id)
             {
                 return null;
             }
 
-            lease = _entries[index].Lease;
-            wasHeld = _entries[index].State == EntryState.Held;
+            lease = entry.Lease;
+            wasHeld = entry.State == EntryState.Held;
             FreeLocked(index, wasHeld);
         }
 
@@ -107,14 +109,14 @@ public sealed class LeaseBook : IDisposable
         var grace = _options.LateReportGrace.Ticks;
         List<(long ExpiresAt, int Index, UInt128 Id)>? expired = null;
         var released = new List<MirrorSlot>();
-        for (var start = 0; start < Volatile.Read(ref _used); start += SweepChunk)
+        for (var start = 0; start < Volatile.Read(ref _used); start += ChunkSize)
         {
-            // In chunks, so that FindMirror calls never wait behind a whole sweep.
+            // A chunk at a time, so that FindMirror calls never wait behind a whole sweep.
             lock (_gate)
             {
-                for (var i = start; i < Math.Min(_used, start + SweepChunk); i++)
+                for (var i = start; i < Math.Min(_used, start + ChunkSize); i++)
                 {
-                    ref var entry = ref _entries[i];
+                    ref var entry = ref At(i);
                     if (entry.State == EntryState.Free || now < entry.Lease.ExpiresAtTicks)
                     {
                         continue;
@@ -154,7 +156,7 @@ public sealed class LeaseBook : IDisposable
             {
                 foreach (var (_, index, id) in expired.Take(excess))
                 {
-                    if (_entries[index].State == EntryState.Expired && _entries[index].Lease.Id == id)
+                    if (At(index).State == EntryState.Expired && At(index).Lease.Id == id)
                     {
                         FreeLocked(index, wasHeld: false);
                     }
@@ -165,12 +167,13 @@ public sealed class LeaseBook : IDisposable
 
     public void Dispose() => _sweeper.Dispose();
 
+    private ref Entry At(int index) => ref _chunks[index >> ChunkBits][index & (ChunkSize - 1)];
+
     private int NewIndex()
     {
-        if (_used == _entries.Length)
+        if (_used == _chunks.Count * ChunkSize)
         {
-            Array.Resize(ref _entries, _entries.Length * 2);
-            Array.Resize(ref _free, _entries.Length);
+            _chunks.Add(new Entry[ChunkSize]);
         }
 
         return _used++;
@@ -178,7 +181,12 @@ public sealed class LeaseBook : IDisposable
 
     private void FreeLocked(int index, bool wasHeld)
     {
-        _entries[index] = default; // drops the references, and the id, so a reused index never matches an old id
+        At(index) = default; // drops the references, and the id, so a reused index never matches an old id
+        if (_freeCount == _free.Length)
+        {
+            Array.Resize(ref _free, _free.Length * 2);
+        }
+
         _free[_freeCount++] = index;
         _records--;
         if (wasHeld)

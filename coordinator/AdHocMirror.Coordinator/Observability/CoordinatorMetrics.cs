@@ -114,10 +114,7 @@ public sealed class CoordinatorMetrics
         public void Inc(string? labelValue = null, double by = 1)
         {
             var box = _values.GetOrAdd(labelValue ?? string.Empty, _ => new StrongBox());
-            lock (box)
-            {
-                box.Value += by;
-            }
+            AddAtomically(ref box.Value, by);
         }
 
         public double Get(string? labelValue = null) => _values.TryGetValue(labelValue ?? string.Empty, out var box) ? box.Value : 0;
@@ -142,6 +139,22 @@ public sealed class CoordinatorMetrics
         }
     }
 
+    /// <summary>Lock-free: counters sit on every FindMirror call, and a lock there makes request threads queue on each other.</summary>
+    private static void AddAtomically(ref double target, double value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (true)
+        {
+            var was = Interlocked.CompareExchange(ref target, seen + value, seen);
+            if (was.Equals(seen))
+            {
+                return;
+            }
+
+            seen = was;
+        }
+    }
+
     public sealed class Gauge(string name, string help, string? label, Func<IEnumerable<KeyValuePair<string, double>>> read) : MetricFamily(name, help, "gauge")
     {
         public override IEnumerable<KeyValuePair<string, double>> Samples() =>
@@ -150,42 +163,37 @@ public sealed class CoordinatorMetrics
 
     public sealed class Histogram(string name, string help, double[] bounds) : MetricFamily(name, help, "histogram")
     {
-        private readonly Lock _gate = new();
-        private readonly long[] _buckets = new long[bounds.Length];
+        // Per bucket (not cumulative) so that an observation is one atomic increment; summed when scraped.
+        private readonly long[] _buckets = new long[bounds.Length + 1];
         private double _sum;
-        private long _count;
 
         public void Observe(double value)
         {
-            lock (_gate)
+            var bucket = 0;
+            while (bucket < bounds.Length && value > bounds[bucket])
             {
-                _sum += value;
-                _count++;
-                for (var i = 0; i < bounds.Length; i++)
-                {
-                    if (value <= bounds[i])
-                    {
-                        _buckets[i]++;
-                    }
-                }
+                bucket++;
             }
+
+            Interlocked.Increment(ref _buckets[bucket]);
+            AddAtomically(ref _sum, value);
         }
 
         public override IEnumerable<KeyValuePair<string, double>> Samples()
         {
-            lock (_gate)
+            var list = new List<KeyValuePair<string, double>>();
+            long cumulative = 0;
+            for (var i = 0; i < bounds.Length; i++)
             {
-                var list = new List<KeyValuePair<string, double>>();
-                for (var i = 0; i < bounds.Length; i++)
-                {
-                    list.Add(new(Series("le", bounds[i].ToString("R", CultureInfo.InvariantCulture), "_bucket"), _buckets[i]));
-                }
-
-                list.Add(new(Series("le", "+Inf", "_bucket"), _count));
-                list.Add(new(Name + "_sum", _sum));
-                list.Add(new(Name + "_count", _count));
-                return list;
+                cumulative += Volatile.Read(ref _buckets[i]);
+                list.Add(new(Series("le", bounds[i].ToString("R", CultureInfo.InvariantCulture), "_bucket"), cumulative));
             }
+
+            cumulative += Volatile.Read(ref _buckets[^1]);
+            list.Add(new(Series("le", "+Inf", "_bucket"), cumulative));
+            list.Add(new(Name + "_sum", Volatile.Read(ref _sum)));
+            list.Add(new(Name + "_count", cumulative));
+            return list;
         }
     }
 }
