@@ -101,15 +101,22 @@ public static class TreeSwap
                 continue;
             }
 
-            if (!Directory.Exists(leftover) || (File.GetAttributes(leftover) & FileAttributes.ReparsePoint) != 0)
+            try
             {
-                DeleteTree(leftover);
-                continue;
-            }
+                if (!Directory.Exists(leftover) || (File.GetAttributes(leftover) & FileAttributes.ReparsePoint) != 0)
+                {
+                    DeleteTree(leftover);
+                    continue;
+                }
 
-            // A retired tree may still be being removed by an earlier run's background removal; a second rm -rf beside
-            // it is harmless (each ignores what the other already removed).
-            RetiredTrees.Remove(RetiredTrees.Retire(repository, leftover), options.RemoveInBackground);
+                // A retired tree may still be being removed by an earlier run's background removal; a second rm -rf
+                // beside it is harmless (each ignores what the other already removed).
+                RetiredTrees.Remove(RetiredTrees.Retire(repository, leftover), options.RemoveInBackground);
+            }
+            catch (IOException) when (!Path.Exists(leftover))
+            {
+                // That background removal has just finished.
+            }
         }
     }
 
