@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
 using AdHocMirror.Daemon.Tests.Support;
 using AdHocMirror.Testing;
@@ -24,14 +23,14 @@ public sealed class DaemonChildProcessTests
         try
         {
             await WithLogAsync(stderr, Eventually.TrueAsync(
-                () => ChildrenOf(daemon.Id).Select(CommandOf).ToHashSet() is var names && names.Contains("rsync") && names.Contains("git-daemon"),
+                () => ProcessTable.ChildrenOf(daemon.Id).Select(c => c.Name).ToHashSet() is var names && names.Contains("rsync") && names.Contains("git-daemon"),
                 "the daemon runs rsync --daemon and git-daemon", TimeSpan.FromSeconds(90)));
-            var servers = DescendantsOf(daemon.Id);
+            var servers = ProcessTable.DescendantsOf(daemon.Id).Select(e => e.Pid).ToList();
 
             daemon.Kill(entireProcessTree: false);
             await daemon.WaitForExitAsync();
 
-            await Eventually.TrueAsync(() => servers.All(Gone), $"the servers {Describe(servers)} end with the daemon", TimeSpan.FromSeconds(20));
+            await Eventually.TrueAsync(() => servers.All(p => !ProcessTable.IsRunning(p)), $"the servers {ProcessTable.Describe(servers)} end with the daemon", TimeSpan.FromSeconds(20));
         }
         finally
         {
@@ -51,20 +50,20 @@ public sealed class DaemonChildProcessTests
         int leftover;
         using (var first = Start(config, stderr, withoutParentDeathSignal: true))
         {
-            await Eventually.TrueAsync(() => ChildrenOf(first.Id).Any(c => CommandOf(c) == "rsync"), $"the daemon runs rsync --daemon (stderr: {stderr})", TimeSpan.FromSeconds(90));
-            leftover = ChildrenOf(first.Id).First(c => CommandOf(c) == "rsync");
+            await Eventually.TrueAsync(() => ProcessTable.ChildrenOf(first.Id).Any(c => c.Name == "rsync"), $"the daemon runs rsync --daemon (stderr: {stderr})", TimeSpan.FromSeconds(90));
+            leftover = ProcessTable.ChildrenOf(first.Id).First(c => c.Name == "rsync").Pid;
             first.Kill(entireProcessTree: false);
             await first.WaitForExitAsync();
         }
 
         try
         {
-            Assert.False(Gone(leftover), "without the parent-death signal the server outlives the daemon (what the ledger is for)");
+            Assert.True(ProcessTable.IsRunning(leftover), "without the parent-death signal the server outlives the daemon (what the ledger is for)");
             using var second = Start(config, stderr);
             try
             {
-                await Eventually.TrueAsync(() => Gone(leftover), $"the next start ends the leftover rsync {leftover} (stderr: {stderr})", TimeSpan.FromSeconds(60));
-                await Eventually.TrueAsync(() => ChildrenOf(second.Id).Any(c => CommandOf(c) == "rsync"), $"the new daemon runs its own rsync (stderr: {stderr})", TimeSpan.FromSeconds(60));
+                await Eventually.TrueAsync(() => !ProcessTable.IsRunning(leftover), $"the next start ends the leftover rsync {leftover} (stderr: {stderr})", TimeSpan.FromSeconds(60));
+                await Eventually.TrueAsync(() => ProcessTable.ChildrenOf(second.Id).Any(c => c.Name == "rsync"), $"the new daemon runs its own rsync (stderr: {stderr})", TimeSpan.FromSeconds(60));
             }
             finally
             {
@@ -74,7 +73,7 @@ public sealed class DaemonChildProcessTests
         }
         finally
         {
-            if (!Gone(leftover))
+            if (ProcessTable.IsRunning(leftover))
             {
                 Process.GetProcessById(leftover).Kill();
             }
@@ -140,62 +139,4 @@ public sealed class DaemonChildProcessTests
         process.BeginOutputReadLine();
         return process;
     }
-
-    private static List<int> ChildrenOf(int pid)
-    {
-        try
-        {
-            return [.. Directory.GetDirectories($"/proc/{pid}/task")
-                .SelectMany(t => File.ReadAllText(Path.Combine(t, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                .Select(c => int.Parse(c, CultureInfo.InvariantCulture))];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
-        }
-    }
-
-    private static List<int> DescendantsOf(int root)
-    {
-        var found = new List<int>();
-        var pending = new Stack<int>([root]);
-        while (pending.Count > 0)
-        {
-            foreach (var child in ChildrenOf(pending.Pop()))
-            {
-                found.Add(child);
-                pending.Push(child);
-            }
-        }
-
-        return found;
-    }
-
-    private static string CommandOf(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/comm").Trim();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return string.Empty;
-        }
-    }
-
-    /// <summary>Gone, or a zombie waiting for a reaper (it runs no more).</summary>
-    private static bool Gone(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[stat.LastIndexOf(')') + 2] == 'Z';
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return true;
-        }
-    }
-
-    private static string Describe(IEnumerable<int> pids) => string.Join(", ", pids.Select(p => $"{p} {CommandOf(p)}{(Gone(p) ? " (gone)" : string.Empty)}"));
 }

@@ -21,10 +21,10 @@ public sealed class ChildProcessTests
         _ = sync.StandardError.ReadToEndAsync();
         var children = await TransferringAsync(sync);
 
-        Kill(sync.Id);
+        ProcessTable.Kill(sync.Id);
         await sync.WaitForExitAsync();
 
-        await Eventually.TrueAsync(() => children.All(Gone), $"the children {string.Join(", ", children.Select(c => $"{c} {CommandOf(c)}"))} end with ahm-sync (left: {string.Join(", ", children.Where(c => !Gone(c)).Select(c => $"{c} {CommandOf(c)}"))})", TimeSpan.FromSeconds(20));
+        await Eventually.TrueAsync(() => children.All(c => !ProcessTable.IsRunning(c)), $"the children {ProcessTable.Describe(children)} end with ahm-sync", TimeSpan.FromSeconds(20));
         var next = await world.SyncProcessAsync("--no-coordinator", "--official", slow.Uri);
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
@@ -47,13 +47,13 @@ public sealed class ChildProcessTests
         var recorded = (await File.ReadAllTextAsync(SyncLock.ChildLedgerPathFor(world.Repository))).Split('\n');
         Assert.Contains(recorded, line => children.Any(c => line.StartsWith($"child {c.ToString(CultureInfo.InvariantCulture)} ", StringComparison.Ordinal) && line.EndsWith(" rsync", StringComparison.Ordinal)));
 
-        Kill(sync.Id);
+        ProcessTable.Kill(sync.Id);
         await sync.WaitForExitAsync();
-        Assert.Contains(children, c => !Gone(c)); // the leftover keeps writing into its staging dir
+        Assert.Contains(children, ProcessTable.IsRunning); // the leftover keeps writing into its staging dir
 
         var fast = await world.ServeAsync("127.0.0.10", await world.CopyOfAsync("v2"));
         var next = await world.SyncProcessAsync("--no-coordinator", "--official", fast.Uri);
-        Assert.True(children.All(Gone), $"the next run ended the leftovers {string.Join(", ", children.Where(c => !Gone(c)))}");
+        Assert.True(children.All(c => !ProcessTable.IsRunning(c)), $"the next run ended the leftovers {ProcessTable.Describe(children)}");
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
     }
@@ -63,63 +63,9 @@ public sealed class ChildProcessTests
     {
         List<int> descendants = [];
         await Eventually.TrueAsync(
-            () => (descendants = DescendantsOf(sync.Id)).Count(p => CommandOf(p) == "rsync") >= 2 || sync.HasExited,
+            () => (descendants = ProcessTable.DescendantsOf(sync.Id).Select(e => e.Pid).ToList()).Count(p => ProcessTable.NameOf(p) == "rsync") >= 2 || sync.HasExited,
             "ahm-sync's rsync transfers", TimeSpan.FromSeconds(60));
         Assert.False(sync.HasExited, "the sync ended before it could be killed");
         return descendants;
     }
-
-    private static List<int> DescendantsOf(int root)
-    {
-        var found = new List<int>();
-        var pending = new Stack<int>([root]);
-        while (pending.Count > 0)
-        {
-            var pid = pending.Pop();
-            try
-            {
-                foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
-                {
-                    foreach (var child in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse))
-                    {
-                        found.Add(child);
-                        pending.Push(child);
-                    }
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-
-        return found;
-    }
-
-    private static string CommandOf(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/comm").Trim();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return string.Empty;
-        }
-    }
-
-    /// <summary>Gone, or a zombie waiting for a reaper (it runs no more).</summary>
-    private static bool Gone(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[stat.LastIndexOf(')') + 2] == 'Z';
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return true;
-        }
-    }
-
-    private static void Kill(int pid) => Process.GetProcessById(pid).Kill(entireProcessTree: false);
 }

@@ -1,16 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace AdHocMirror.EndToEnd.Tests.Scenarios;
+namespace AdHocMirror.Testing;
 
 /// <summary>
-/// What /proc says about running processes: the descendants of a process (to find the rsync a daemon started before
-/// it is hard-killed and the child is re-parented), and every process whose command line names a directory (leftovers).
+/// What /proc says about running processes: the children and descendants of a process (to find the rsync a daemon or
+/// ahm-sync started, before it is hard-killed and the child is re-parented), and every process whose command line
+/// names a directory (leftovers).
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class ProcessTable
 {
-    public sealed record Entry(int Pid, int ParentPid, string CommandLine);
+    /// <param name="Name">The kernel's short name of the program (<c>/proc/PID/comm</c>), e.g. <c>rsync</c>, <c>git-daemon</c>.</param>
+    public sealed record Entry(int Pid, int ParentPid, string Name, string CommandLine);
 
     public static IReadOnlyList<Entry> Snapshot()
     {
@@ -27,8 +29,9 @@ public static class ProcessTable
                 // "pid (comm) state ppid …": comm may hold spaces and parentheses, so parse after the last ')'.
                 var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
                 var commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Trim();
-                entries.Add(new Entry(pid, int.Parse(fields[1], CultureInfo.InvariantCulture), commandLine));
+                entries.Add(new Entry(pid, int.Parse(fields[1], CultureInfo.InvariantCulture), name, commandLine));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException)
             {
@@ -38,6 +41,8 @@ public static class ProcessTable
 
         return entries;
     }
+
+    public static IReadOnlyList<Entry> ChildrenOf(int pid) => Snapshot().Where(e => e.ParentPid == pid).ToList();
 
     public static IReadOnlyList<Entry> DescendantsOf(int pid)
     {
@@ -77,11 +82,28 @@ public static class ProcessTable
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             return stat[stat.LastIndexOf(')') + 2] != 'Z';
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
     }
+
+    /// <summary>The kernel's short name of the program, or empty when it is gone.</summary>
+    public static string NameOf(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return string.Empty;
+        }
+    }
+
+    /// <summary>For failure messages: "pid name" of each, marking those that have ended.</summary>
+    public static string Describe(IEnumerable<int> pids) =>
+        string.Join(", ", pids.Select(p => $"{p} {NameOf(p)}{(IsRunning(p) ? string.Empty : " (gone)")}"));
 
     /// <summary>SIGKILL, ignoring a process that is already gone.</summary>
     public static void Kill(int pid)
