@@ -50,7 +50,9 @@ public sealed class OpenPgpKeyring : IAsyncDisposable
         var home = Directory.CreateTempSubdirectory("ahm-gpg-").FullName;
         try
         {
-            await File.WriteAllTextAsync(home + "/gpg.conf", "no-auto-key-retrieve\nno-auto-key-locate\ntrust-model always\nno-greeting\n", cancellationToken);
+            // no-autostart: importing and checking public keys needs no gpg-agent, and one started here would outlive the
+            // home whenever this process cannot stop it (killed, or git's gpg starting one after we are done).
+            await File.WriteAllTextAsync(home + "/gpg.conf", "no-autostart\nno-auto-key-retrieve\nno-auto-key-locate\ntrust-model always\nno-greeting\n", cancellationToken);
             var keyring = new OpenPgpKeyring(home, [], runner, gpg);
             var import = await runner.RunAsync(keyring.Gpg(["--import", Path.GetFullPath(keyringFile)]), cancellationToken);
             if (import.ExitCode != 0)
