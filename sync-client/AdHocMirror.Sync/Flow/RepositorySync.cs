@@ -39,7 +39,8 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
         // are ended before recovery removes what they write into. Every child of this run is recorded here.
         using var ledger = ChildLedger.Open(SyncLock.ChildLedgerPathFor(repository));
         ChildLedger.Current = ledger;
-        var stagingOptions = new StagingOptions { RemoveInBackground = options.RemoveOldTreeInBackground };
+        // rsync: the replaced tree is kept as the spare and updated in place by the next sync (git fetches into its own clone).
+        var stagingOptions = new StagingOptions { RemoveInBackground = options.RemoveOldTreeInBackground, KeepSpare = options.Protocol == Protocol.Rsync };
 
         OpenPgpKeyring keyring;
         try
@@ -199,8 +200,12 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
             var swap = Stopwatch.StartNew();
             staging.Commit();
             output.Step(options.RemoveOldTreeInBackground
-                ? $"installed atomically in {swap.Elapsed.TotalSeconds:0.0} s; the old tree is being removed in the background"
-                : $"installed atomically; old tree removed in {swap.Elapsed.TotalSeconds:0.0} s");
+                ? $"installed atomically in {swap.Elapsed.TotalSeconds:0.0} s; the old tree is {(stagingOptions.KeepSpare ? "kept as the spare for the next sync" : "being removed in the background")}"
+                : $"installed atomically; old tree {(stagingOptions.KeepSpare ? "kept as the spare" : "removed")} in {swap.Elapsed.TotalSeconds:0.0} s");
+        }
+        else
+        {
+            staging.KeepAsSpare();
         }
 
         var sent = await reporter.ReportAsync(source, SyncOutcome.Success, bytes, watch.Elapsed, version, null);

@@ -1,8 +1,12 @@
+using AdHocMirror.Tree.Native;
+
 namespace AdHocMirror.Tree.Apply;
 
 /// <summary>
 /// A staging directory beside a repository (same filesystem, so the swap is a rename): sync into <see cref="Path"/>
-/// with rsync <c>--link-dest=</c><see cref="LinkDest"/> (hard links to the current tree, as portage's quarantine does),
+/// with rsync <c>--link-dest=</c><see cref="LinkDest"/> (hard links to the current tree, as portage's quarantine does;
+/// with <see cref="StagingOptions.KeepSpare"/> the directory is the spare, the tree replaced by the last sync, so rsync
+/// updates it instead of linking every file),
 /// verify it, then <see cref="Commit"/> to swap it into place atomically. Disposing without committing leaves the
 /// repository untouched and removes the staging directory, or keeps it when <see cref="StagingOptions.KeepFailedStaging"/>.
 /// Holds the repository lock for its lifetime.
@@ -13,12 +17,13 @@ public sealed class StagingArea : IDisposable
     private readonly FileStream _lock;
     private bool _done;
 
-    private StagingArea(string repository, string path, StagingOptions options, FileStream held)
+    private StagingArea(string repository, string path, StagingOptions options, FileStream held, bool fromSpare)
     {
         Repository = repository;
         Path = path;
         _options = options;
         _lock = held;
+        FromSpare = fromSpare;
     }
 
     /// <summary>The repository this staging area will replace.</summary>
@@ -27,20 +32,32 @@ public sealed class StagingArea : IDisposable
     /// <summary>The staging directory to sync into.</summary>
     public string Path { get; }
 
+    /// <summary>True when <see cref="Path"/> is the spare (the tree before the current one), for rsync to update in place of an empty dir.</summary>
+    public bool FromSpare { get; }
+
     /// <summary>The current tree for rsync <c>--link-dest</c>, or null when there is none yet.</summary>
     public string? LinkDest => Directory.Exists(Repository) ? Repository : null;
 
-    /// <summary>Takes the repository lock, repairs any crash leftovers, and creates an empty staging directory.</summary>
+    /// <summary>
+    /// Takes the repository lock, repairs any crash leftovers, and creates the staging directory: the spare renamed to a
+    /// staging name when <see cref="StagingOptions.KeepSpare"/> and there is one, else an empty directory.
+    /// </summary>
     public static StagingArea Create(string repository, StagingOptions? options = null)
     {
         repository = System.IO.Path.GetFullPath(repository.TrimEnd('/'));
+        options ??= new StagingOptions();
         var held = RepositoryLock.Acquire(repository);
         try
         {
-            TreeSwap.RecoverLocked(repository, options ?? new StagingOptions());
+            TreeSwap.RecoverLocked(repository, options);
             var path = TreeSwap.Sibling(repository, TreeSwap.StagingMarker + Guid.NewGuid().ToString("N")[..12]);
-            Directory.CreateDirectory(path);
-            return new StagingArea(repository, path, options ?? new StagingOptions(), held);
+            var fromSpare = options.KeepSpare && TreeSwap.TryTakeSpare(repository, path);
+            if (!fromSpare)
+            {
+                Directory.CreateDirectory(path);
+            }
+
+            return new StagingArea(repository, path, options, held, fromSpare);
         }
         catch
         {
@@ -56,6 +73,21 @@ public sealed class StagingArea : IDisposable
         TreeSwap.Commit(Path, Repository, _options);
         _done = true;
         _lock.Dispose();
+    }
+
+    /// <summary>
+    /// Ends a staging area that verified as the very tree in place (already up to date): with
+    /// <see cref="StagingOptions.KeepSpare"/> it becomes the spare again instead of being removed; else as <see cref="Dispose"/>.
+    /// </summary>
+    public void KeepAsSpare()
+    {
+        if (!_done && _options.KeepSpare && Directory.Exists(Repository))
+        {
+            _done = true;
+            LinuxRename.Rename(Path, TreeSwap.Sibling(Repository, TreeSwap.SpareSuffix));
+        }
+
+        Dispose();
     }
 
     public void Dispose()

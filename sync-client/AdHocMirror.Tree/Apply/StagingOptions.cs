@@ -16,6 +16,14 @@ public sealed class StagingOptions
     /// </summary>
     public bool RemoveInBackground { get; set; }
 
+    /// <summary>
+    /// rsync trees: keep the old tree after a swap as the spare (<c>.NAME.ahm-spare</c>) instead of removing it, and
+    /// start the next staging directory from it, so that rsync updates a nearly current tree in place of building
+    /// ~150,000 hard links. Safe because verification never trusts the spare's content (see the README). Off by default
+    /// (git, the daemon); recovery without it retires a spare like any other leftover.
+    /// </summary>
+    public bool KeepSpare { get; set; }
+
     /// <summary>Test hook: called after each step of a commit with the step's name, to stop there as a crash would.</summary>
     internal Action<string>? AfterStep { get; set; }
 }

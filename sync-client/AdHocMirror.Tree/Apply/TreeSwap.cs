@@ -14,8 +14,9 @@ namespace AdHocMirror.Tree.Apply;
 /// RENAME_EXCHANGE): rename staging to <c>.NAME.ahm-verified</c> (its name now says "complete and verified"), rename the
 /// repo to <c>.NAME.ahm-previous</c>, rename <c>.ahm-verified</c> to the repo, retire and remove <c>.ahm-previous</c>.
 /// Recovery rule: if the repo path is missing, <c>.ahm-verified</c> is moved in if present, else <c>.ahm-previous</c>
-/// is moved back; then every other <c>.NAME.ahm-*</c> sibling (staging dirs, old trees) is retired and removed. A
-/// retired tree is never moved into place. Removal is synchronous unless <see cref="StagingOptions.RemoveInBackground"/>.
+/// is moved back; then every other <c>.NAME.ahm-*</c> sibling (staging dirs, old trees) is retired and removed, except
+/// the spare <c>.NAME.ahm-spare</c> when <see cref="StagingOptions.KeepSpare"/>. A retired tree or a spare is never
+/// moved into place. Removal is synchronous unless <see cref="StagingOptions.RemoveInBackground"/>.
 /// </remarks>
 public static class TreeSwap
 {
@@ -23,6 +24,7 @@ public static class TreeSwap
     internal const string VerifiedSuffix = ".ahm-verified";
     internal const string PreviousSuffix = ".ahm-previous";
     internal const string LockSuffix = ".ahm-lock";
+    internal const string SpareSuffix = ".ahm-spare";
 
     internal static string Sibling(string repository, string suffix) =>
         Path.Combine(Path.GetDirectoryName(repository)!, "." + Path.GetFileName(repository) + suffix);
@@ -41,7 +43,7 @@ public static class TreeSwap
         if (!options.ForceRenameFallback && LinuxRename.TryExchange(staging, repository))
         {
             step("exchanged");
-            RetiredTrees.Remove(RetiredTrees.Retire(repository, staging), options.RemoveInBackground);
+            Dispose(repository, staging, options);
             step("deleted-old");
             return;
         }
@@ -56,9 +58,46 @@ public static class TreeSwap
         step("moved-old-aside");
         LinuxRename.Rename(verified, repository);
         step("installed");
-        RetiredTrees.Remove(RetiredTrees.Retire(repository, previous), options.RemoveInBackground);
+        Dispose(repository, previous, options);
         step("deleted-old");
     }
+
+    /// <summary>The old tree, once replaced: kept as the spare (<see cref="StagingOptions.KeepSpare"/>), else retired and removed.</summary>
+    private static void Dispose(string repository, string old, StagingOptions options)
+    {
+        if (!options.KeepSpare)
+        {
+            RetiredTrees.Remove(RetiredTrees.Retire(repository, old), options.RemoveInBackground);
+            return;
+        }
+
+        // One rename; an older spare (none, normally: StagingArea.Create consumed it) is retired first because a
+        // rename does not replace a non-empty directory. A crash before the rename leaves the old tree under its
+        // staging or .ahm-previous name, which recovery retires: the next sync then starts from scratch.
+        var spare = Sibling(repository, SpareSuffix);
+        if (Path.Exists(spare))
+        {
+            RetiredTrees.Remove(RetiredTrees.Retire(repository, spare), options.RemoveInBackground);
+        }
+
+        LinuxRename.Rename(old, spare);
+    }
+
+    /// <summary>Takes the spare for a new staging directory at <paramref name="staging"/> (one rename); false when there is none.</summary>
+    internal static bool TryTakeSpare(string repository, string staging)
+    {
+        var spare = Sibling(repository, SpareSuffix);
+        if (!IsPlainDirectory(spare))
+        {
+            return false;
+        }
+
+        LinuxRename.Rename(spare, staging);
+        return true;
+    }
+
+    private static bool IsPlainDirectory(string path) =>
+        Directory.Exists(path) && (File.GetAttributes(path) & FileAttributes.ReparsePoint) == 0;
 
     /// <summary>
     /// Repairs the repository after a crash (see the remarks). Call it, holding no staging area, before reading the
@@ -97,6 +136,13 @@ public static class TreeSwap
         foreach (var leftover in Directory.GetFileSystemEntries(parent, prefix + "*"))
         {
             if (leftover.EndsWith(LockSuffix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            // The spare stays (it is only ever renamed to a staging name, never to the repository). An interrupted
+            // staging dir made from it is a staging dir like any other: retired below.
+            if (options.KeepSpare && leftover == Sibling(repository, SpareSuffix) && IsPlainDirectory(leftover))
             {
                 continue;
             }

@@ -47,8 +47,16 @@ public sealed class ProcessTests
         var parent = Path.GetDirectoryName(world.Repository)!;
         string[] arguments = ["--no-coordinator", "--official", slow.Uri, "--quiet"];
 
+        var spare = Path.Combine(parent, ".gentoo.ahm-spare");
         foreach (var moment in Enum.GetValues<Moment>())
         {
+            // Every run starts from a spare (as every sync after the first incremental does), so each moment also kills
+            // a staging dir made from it.
+            if (!Directory.Exists(spare))
+            {
+                await SyncWorld.CopyTreeAsync(world.TreeV1, spare);
+            }
+
             using var process = world.StartProcess(arguments);
             _ = process.StandardOutput.ReadToEndAsync();
             _ = process.StandardError.ReadToEndAsync();
@@ -74,7 +82,8 @@ public sealed class ProcessTests
             }
 
             await process.WaitForExitAsync();
-            TreeSwap.Recover(world.Repository);
+            TreeSwap.Recover(world.Repository, new StagingOptions { KeepSpare = true });
+            Assert.DoesNotContain(Directory.GetFileSystemEntries(parent, ".gentoo.ahm-*"), p => p.Contains(".ahm-staging-", StringComparison.Ordinal));
             var version = (await world.VerifyRepositoryAsync()).Generated;
             Assert.True(version == SyncWorld.V1 || version == SyncWorld.V2, $"after kill -9 at {moment}: {version}");
         }
@@ -82,11 +91,11 @@ public sealed class ProcessTests
         var finish = await world.SyncProcessAsync(arguments[..^1]);
         Assert.True(finish.ExitCode == 0, finish.ToString());
         Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
-        // The old tree is retired at once and removed in the background after the command ends.
-        Assert.DoesNotContain(Directory.GetFileSystemEntries(parent, ".gentoo.ahm-*"), p => !p.EndsWith(".ahm-lock", StringComparison.Ordinal) && !p.Contains(".ahm-retired-", StringComparison.Ordinal));
+        // The old tree is kept as the spare; anything else is retired at once and removed in the background.
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(parent, ".gentoo.ahm-*"), p => !p.EndsWith(".ahm-lock", StringComparison.Ordinal) && !p.EndsWith(".ahm-spare", StringComparison.Ordinal) && !p.Contains(".ahm-retired-", StringComparison.Ordinal));
         await Eventually.TrueAsync(
-            () => !Directory.GetFileSystemEntries(parent, ".gentoo.ahm-*").Any(p => !p.EndsWith(".ahm-lock", StringComparison.Ordinal)),
-            "the old tree is removed in the background");
+            () => !Directory.GetFileSystemEntries(parent, ".gentoo.ahm-*").Any(p => !p.EndsWith(".ahm-lock", StringComparison.Ordinal) && !p.EndsWith(".ahm-spare", StringComparison.Ordinal)),
+            "leftovers are removed in the background");
     }
 
     /// <summary>Polls tightly (the verification window is short) until the condition holds or the process ends.</summary>

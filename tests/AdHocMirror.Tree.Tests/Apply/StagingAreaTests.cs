@@ -137,12 +137,17 @@ public sealed class StagingAreaTests
     [InlineData(false, "exchanged", 2, true)]
     [InlineData(true, "moved-old-aside", 2, true)]
     [InlineData(true, "installed", 2, true)]
-    public async Task A_crash_after_any_commit_step_recovers_to_the_old_or_the_new_verified_tree(bool fallback, string crashAfter, int expected, bool background = false)
+    [InlineData(false, "exchanged", 2, false, true)]
+    [InlineData(true, "marked-verified", 1, false, true)]
+    [InlineData(true, "moved-old-aside", 2, false, true)]
+    [InlineData(true, "installed", 2, false, true)]
+    public async Task A_crash_after_any_commit_step_recovers_to_the_old_or_the_new_verified_tree(bool fallback, string crashAfter, int expected, bool background = false, bool keepSpare = false)
     {
         await using var setup = await Setup.CreateAsync(files: 40, changes: 6);
         var options = new StagingOptions
         {
             ForceRenameFallback = fallback,
+            KeepSpare = keepSpare, // an old tree caught before its rename to the spare is retired like any leftover
             KeepFailedStaging = true, // a crashed process deletes nothing
             AfterStep = step =>
             {
@@ -161,7 +166,7 @@ public sealed class StagingAreaTests
             Assert.Throws<OperationCanceledException>(staging.Commit);
         }
 
-        TreeSwap.Recover(setup.Repo, new StagingOptions { RemoveInBackground = background });
+        TreeSwap.Recover(setup.Repo, new StagingOptions { RemoveInBackground = background, KeepSpare = keepSpare });
 
         Assert.Equal(expected == 1 ? V1 : V2, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
         if (background)
@@ -198,6 +203,80 @@ public sealed class StagingAreaTests
         }
 
         await Eventually.TrueAsync(() => !setup.Leftovers().Any(), "an uncommitted staging dir is removed in the background too");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task With_a_spare_the_replaced_tree_is_kept_and_the_next_staging_dir_is_that_tree_updated_in_place(bool fallback)
+    {
+        await using var setup = await Setup.CreateAsync(files: 60, changes: 6);
+        var options = new StagingOptions { KeepSpare = true, RemoveInBackground = true, ForceRenameFallback = fallback };
+        Assert.True(FileIdentity.TryGet(setup.Repo, out var v1Root));
+        using (var staging = StagingArea.Create(setup.Repo, options))
+        {
+            Assert.False(staging.FromSpare);
+            await setup.RsyncAsync(staging);
+            staging.Commit();
+        }
+
+        Assert.Equal([".gentoo.ahm-spare"], setup.Leftovers());
+        var spare = Path.Combine(Path.GetDirectoryName(setup.Repo)!, ".gentoo.ahm-spare");
+        Assert.Equal(V1, (await setup.VerifiedVersionAsync(spare)).Generated);
+
+        string stagingPath;
+        using (var again = StagingArea.Create(setup.Repo, options))
+        {
+            stagingPath = again.Path;
+            Assert.True(again.FromSpare);
+            Assert.True(FileIdentity.TryGet(again.Path, out var stagingRoot));
+            Assert.Equal(v1Root.Inode, stagingRoot.Inode);
+            Assert.False(Directory.Exists(spare));
+            await setup.RsyncAsync(again);
+            var result = await new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = setup.Repo }).VerifyAsync(again.Path, setup.Keyring);
+            Assert.True(result.Succeeded, result.Summary);
+            Assert.True(result.FilesSkipped > 0);
+            // Not committed (as after a failed verification): the consumed spare is simply gone.
+        }
+
+        Assert.Equal(V2, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
+        await Eventually.TrueAsync(() => !setup.Leftovers().Any(), "the consumed spare is removed");
+        using (var fresh = StagingArea.Create(setup.Repo, options))
+        {
+            Assert.False(fresh.FromSpare);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(fresh.Path));
+        }
+    }
+
+    [Fact]
+    public async Task A_spare_is_never_moved_into_place_and_an_interrupted_staging_dir_made_from_it_is_retired()
+    {
+        await using var setup = await Setup.CreateAsync(files: 20, changes: 2);
+        var spare = Path.Combine(Path.GetDirectoryName(setup.Repo)!, ".gentoo.ahm-spare");
+        Directory.Move(setup.Repo, spare); // a complete, verified tree, but a spare: never the repository
+
+        TreeSwap.Recover(setup.Repo, new StagingOptions { KeepSpare = true });
+
+        Assert.False(Directory.Exists(setup.Repo));
+        Assert.Equal([".gentoo.ahm-spare"], setup.Leftovers());
+
+        // A staging dir made from the spare and left behind (crash, or kept for inspection) is a staging dir like any other.
+        string stagingPath;
+        using (var staging = StagingArea.Create(setup.Repo, new StagingOptions { KeepSpare = true, KeepFailedStaging = true }))
+        {
+            Assert.True(staging.FromSpare);
+            stagingPath = staging.Path;
+        }
+
+        Assert.True(Directory.Exists(stagingPath));
+        TreeSwap.Recover(setup.Repo, new StagingOptions { KeepSpare = true });
+        Assert.False(Directory.Exists(setup.Repo));
+        Assert.Empty(setup.Leftovers());
+
+        // Without KeepSpare (git, or the option turned off) a spare is retired like any other leftover.
+        Directory.CreateDirectory(spare);
+        TreeSwap.Recover(setup.Repo);
+        Assert.Empty(setup.Leftovers());
     }
 
     [Fact]
