@@ -43,7 +43,7 @@ public static class TreeSwap
         if (!options.ForceRenameFallback && LinuxRename.TryExchange(staging, repository))
         {
             step("exchanged");
-            Dispose(repository, staging, options);
+            SetAside(repository, staging, options);
             step("deleted-old");
             return;
         }
@@ -58,12 +58,12 @@ public static class TreeSwap
         step("moved-old-aside");
         LinuxRename.Rename(verified, repository);
         step("installed");
-        Dispose(repository, previous, options);
+        SetAside(repository, previous, options);
         step("deleted-old");
     }
 
     /// <summary>The old tree, once replaced: kept as the spare (<see cref="StagingOptions.KeepSpare"/>), else retired and removed.</summary>
-    private static void Dispose(string repository, string old, StagingOptions options)
+    private static void SetAside(string repository, string old, StagingOptions options)
     {
         if (!options.KeepSpare)
         {
