@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.." || exit 2
 ./scripts/setup.sh || exit $?
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+# The suite starts thousands of short-lived processes while supervisors (openrc's stop, the daemon's own) signal
+# pids they recorded. With the kernel's old default of 32,768 pids a pid comes round again within a minute, and a
+# stale SIGTERM can reach an unrelated test process. systemd raises the limit to 4,194,304 on 64-bit machines.
+if [[ -w /proc/sys/kernel/pid_max ]] && (( $(cat /proc/sys/kernel/pid_max) < 4194304 )); then
+  echo 4194304 > /proc/sys/kernel/pid_max 2>/dev/null || true
+fi
+
 if [[ -z ${AHM_CONFORMANCE_DIR:-} && -d ../shared/fixtures ]]; then
   AHM_CONFORMANCE_DIR=$(cd ../shared/fixtures && pwd)
   export AHM_CONFORMANCE_DIR

@@ -125,6 +125,13 @@ public sealed partial class SupervisedChild(
     {
         try
         {
+            if (process.HasExited)
+            {
+                // Already reaped: its pid may belong to another process by now, which must not get our signal.
+                Log.Stopped(logger, Name);
+                return;
+            }
+
             var children = new List<int>();
             foreach (var directory in Directory.EnumerateDirectories("/proc"))
             {
