@@ -207,6 +207,13 @@ public sealed class SyncWorld : IAsyncDisposable
             arguments.AddRange(["--official", Official.Uri]);
         }
 
+        if (!extra.Contains("--probe"))
+        {
+            // Every mirror here is on loopback: connect times are scheduling noise on a busy machine, and tests assert
+            // the coordinator's order (RoundTripProbeTests test the probe itself).
+            arguments.AddRange(["--probe", "0"]);
+        }
+
         arguments.AddRange(extra);
         return arguments;
     }
