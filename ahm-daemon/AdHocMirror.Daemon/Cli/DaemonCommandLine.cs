@@ -96,6 +96,12 @@ public static class DaemonCommandLine
             {
                 await host.RunAsync();
             }
+            catch (OperationCanceledException)
+            {
+                // SIGTERM/SIGINT before every part had started: the host stopped what had; a stop asked for is a clean exit.
+                await Console.Error.WriteLineAsync("ahm-daemon: stopped while starting");
+                return ExitCodes.Success;
+            }
             catch (Exception e) when (e is IOException or InvalidOperationException)
             {
                 // Typically a port already in use (Kestrel's AddressInUseException is an InvalidOperationException).

@@ -109,6 +109,12 @@ public static class CoordinatorCommandLine
                 await host.RunAsync(cancellationToken);
                 return ExitCodes.Success;
             }
+            catch (OperationCanceledException)
+            {
+                // SIGTERM/SIGINT before every part had started: the host stopped what had; a stop asked for is a clean exit.
+                await Console.Error.WriteLineAsync("ahm-coordinator: stopped while starting");
+                return ExitCodes.Success;
+            }
             catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or UnauthorizedAccessException)
             {
                 await Console.Error.WriteLineAsync($"ahm-coordinator: cannot start: {e.Message}");

@@ -18,13 +18,13 @@ public sealed class DemoSwarmTests
 
         var story = output.ToString();
         Assert.True(code == 0, story);
-        Assert.Contains("3 mirror(s)", story);
-        Assert.Contains("from mirror rsync://127.0.0.2:", story); // the nearest, Berlin, for the first syncs
-        Assert.Contains("from mirror rsync://127.0.0.3:", story); // Paris once Berlin is blacklisted
-        Assert.Contains("blacklist-key", story);
-        Assert.Contains("daemon-berlin    exited 4", story);
-        Assert.Contains("daemon-paris     exited 0", story);
-        Assert.Contains("coordinator      exited 0", story);
+        Assert.True(story.Contains("3 mirror(s)", StringComparison.Ordinal), story);
+        Assert.True(story.Contains("from mirror rsync://127.0.0.2:", StringComparison.Ordinal), story); // the nearest, Berlin, for the first syncs
+        Assert.True(story.Contains("from mirror rsync://127.0.0.3:", StringComparison.Ordinal), story); // Paris once Berlin is blacklisted
+        Assert.True(story.Contains("blacklist-key", StringComparison.Ordinal), story);
+        Assert.True(story.Contains("daemon-berlin    exited 4", StringComparison.Ordinal), story);
+        Assert.True(story.Contains("daemon-paris     exited 0", StringComparison.Ordinal), story);
+        Assert.True(story.Contains("coordinator      exited 0", StringComparison.Ordinal), story);
         Assert.True(Directory.Exists(Path.Combine(work.Path, "user", "gentoo", "metadata")), story);
     }
 }
