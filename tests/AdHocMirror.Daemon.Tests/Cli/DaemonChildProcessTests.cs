@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using AdHocMirror.Daemon.Tests.Support;
 using AdHocMirror.Testing;
@@ -11,15 +10,13 @@ namespace AdHocMirror.Daemon.Tests.Cli;
 /// </summary>
 public sealed class DaemonChildProcessTests
 {
-    private static string DaemonDll => Path.Combine(AppContext.BaseDirectory, "ahm-daemon.dll");
-
     [Fact]
     public async Task Kill_9_of_the_daemon_ends_its_rsync_and_git_daemons()
     {
         await using var world = await MirrorWorld.StartAsync(startDaemon: false);
-        var config = await ConfigAsync(world, "rsync git");
+        var (config, _) = await DaemonProcess.WriteConfigAsync(world, "rsync git");
         var stderr = new StringBuilder();
-        using var daemon = Start(config, stderr);
+        using var daemon = DaemonProcess.Start(["run", "--config", config], stderr);
         try
         {
             await WithLogAsync(stderr, Eventually.TrueAsync(
@@ -45,10 +42,11 @@ public sealed class DaemonChildProcessTests
     public async Task Without_the_parent_death_signal_the_next_start_ends_the_server_a_killed_daemon_left_running()
     {
         await using var world = await MirrorWorld.StartAsync(startDaemon: false);
-        var config = await ConfigAsync(world, "rsync");
+        var (config, _) = await DaemonProcess.WriteConfigAsync(world, "rsync");
         var stderr = new StringBuilder();
         int leftover;
-        using (var first = Start(config, stderr, withoutParentDeathSignal: true))
+        // As on a system without setpriv: only the ledger of children can end what a killed daemon leaves.
+        using (var first = DaemonProcess.Start(["run", "--config", config], stderr, new Dictionary<string, string> { ["AHM_NO_PDEATHSIG"] = "1" }))
         {
             await Eventually.TrueAsync(() => ProcessTable.ChildrenOf(first.Id).Any(c => c.Name == "rsync"), $"the daemon runs rsync --daemon (stderr: {stderr})", TimeSpan.FromSeconds(90));
             leftover = ProcessTable.ChildrenOf(first.Id).First(c => c.Name == "rsync").Pid;
@@ -59,7 +57,7 @@ public sealed class DaemonChildProcessTests
         try
         {
             Assert.True(ProcessTable.IsRunning(leftover), "without the parent-death signal the server outlives the daemon (what the ledger is for)");
-            using var second = Start(config, stderr);
+            using var second = DaemonProcess.Start(["run", "--config", config], stderr);
             try
             {
                 await Eventually.TrueAsync(() => !ProcessTable.IsRunning(leftover), $"the next start ends the leftover rsync {leftover} (stderr: {stderr})", TimeSpan.FromSeconds(60));
@@ -75,7 +73,7 @@ public sealed class DaemonChildProcessTests
         {
             if (ProcessTable.IsRunning(leftover))
             {
-                Process.GetProcessById(leftover).Kill();
+                ProcessTable.Kill(leftover);
             }
         }
     }
@@ -93,50 +91,5 @@ public sealed class DaemonChildProcessTests
                 throw new TimeoutException($"{e.Message}; daemon log:\n{stderr}", e);
             }
         }
-    }
-
-    private static async Task<string> ConfigAsync(MirrorWorld world, string protocols)
-    {
-        var settings = world.Settings();
-        settings["protocols"] = protocols;
-        settings["user"] = "nobody";
-        var keyring = Path.Combine(world.Root, "gentoo-release.asc");
-        File.Copy(world.Upstream.Key.PublicKeyFile, keyring, overwrite: true);
-        settings["keyring"] = keyring;
-        if (protocols == "rsync")
-        {
-            settings["upstream"] = world.Upstream.RsyncUri;
-        }
-        else
-        {
-            // The daemon runs as nobody, and git refuses to fetch from a local repository owned by someone else.
-            (await ExternalProcess.RunAsync("chown", ["-R", "nobody", world.Upstream.GitRepository])).EnsureSuccess("chown");
-        }
-
-        var config = Path.Combine(world.Root, "daemon.conf");
-        await File.WriteAllTextAsync(config, string.Concat(settings.Select(p => $"{p.Key} = {p.Value}\n")));
-        return config;
-    }
-
-    private static Process Start(string config, StringBuilder stderr, bool withoutParentDeathSignal = false)
-    {
-        var start = new ProcessStartInfo("dotnet", [DaemonDll, "run", "--config", config]) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        if (withoutParentDeathSignal)
-        {
-            start.Environment["AHM_NO_PDEATHSIG"] = "1"; // as on a system without setpriv
-        }
-
-        var process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (stderr)
-            {
-                stderr.AppendLine(e.Data);
-            }
-        };
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        return process;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -13,25 +12,14 @@ namespace AdHocMirror.Daemon.Tests.Cli;
 /// <summary><c>ahm-daemon</c> as the init system runs it: a real process, started as root, stopped with SIGTERM.</summary>
 public sealed class DaemonProcessTests
 {
-    private static string DaemonDll => Path.Combine(AppContext.BaseDirectory, "ahm-daemon.dll");
-
     [Fact]
     public async Task Run_drops_root_serves_reports_status_and_on_SIGTERM_logs_out_and_exits_cleanly_then_forget_key_retires_the_key()
     {
         await using var world = await MirrorWorld.StartAsync(new() { ["protocols"] = "rsync" }, startDaemon: false);
-        var settings = world.Settings();
-        settings["protocols"] = "rsync";
-        settings["upstream"] = world.Upstream.RsyncUri;
-        settings["user"] = "nobody";
-        // The keyring must be readable by the user the daemon becomes.
-        var keyring = Path.Combine(world.Root, "gentoo-release.asc");
-        File.Copy(world.Upstream.Key.PublicKeyFile, keyring);
-        settings["keyring"] = keyring;
-        var config = Path.Combine(world.Root, "daemon.conf");
-        await File.WriteAllTextAsync(config, "# written by the test, as a volunteer would\n" + string.Concat(settings.Select(p => $"{p.Key} = {p.Value}\n")));
+        var (config, settings) = await DaemonProcess.WriteConfigAsync(world, "rsync");
 
         var stderr = new StringBuilder();
-        using var daemon = Start(["run", "--config", config], stderr);
+        using var daemon = DaemonProcess.Start(["run", "--config", config], stderr);
         try
         {
             MirrorInfo? mirror = null;
@@ -40,15 +28,13 @@ public sealed class DaemonProcessTests
 
             // Never root: neither the daemon nor the rsync daemon it runs.
             Assert.NotEqual("0", UidOf(daemon.Id));
-            var rsyncd = Directory.EnumerateDirectories("/proc").Select(Path.GetFileName)
-                .Where(n => int.TryParse(n, out _) && ParentOf(n!) == daemon.Id)
-                .ToList();
-            Assert.NotEmpty(rsyncd);
-            Assert.All(rsyncd, pid => Assert.NotEqual("0", UidOf(int.Parse(pid!, CultureInfo.InvariantCulture))));
+            var children = ProcessTable.ChildrenOf(daemon.Id);
+            Assert.NotEmpty(children);
+            Assert.All(children, child => Assert.NotEqual("0", UidOf(child.Pid)));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(settings["state_dir"]!, "key")));
 
             // status --json reads the running daemon's status file.
-            var status = await ExternalProcess.RunAsync("dotnet", [DaemonDll, "status", "--json", "--config", config]);
+            var status = await ExternalProcess.RunAsync("dotnet", [DaemonProcess.Dll, "status", "--json", "--config", config]);
             Assert.True(status.ExitCode == 0, status.Stdout + status.Stderr);
             using (var json = JsonDocument.Parse(status.Stdout))
             {
@@ -58,11 +44,11 @@ public sealed class DaemonProcessTests
                 Assert.Equal(OfficialUpstream.FirstVersion, s.GetProperty("rsync").GetProperty("version").GetDateTimeOffset());
             }
 
-            var human = await ExternalProcess.RunAsync("dotnet", [DaemonDll, "status", "--config", config]);
+            var human = await ExternalProcess.RunAsync("dotnet", [DaemonProcess.Dll, "status", "--config", config]);
             Assert.Contains("running", human.Stdout, StringComparison.Ordinal);
             Assert.Contains("2026-11-21T00:45:01Z", human.Stdout, StringComparison.Ordinal);
 
-            var tooEarly = await ExternalProcess.RunAsync("dotnet", [DaemonDll, "forget-key", "--config", config]);
+            var tooEarly = await ExternalProcess.RunAsync("dotnet", [DaemonProcess.Dll, "forget-key", "--config", config]);
             Assert.Equal(ExitCodes.Failure, tooEarly.ExitCode);
             Assert.Contains("stop it first", tooEarly.Stderr, StringComparison.Ordinal);
 
@@ -77,10 +63,10 @@ public sealed class DaemonProcessTests
             Assert.True(after is null || after.State == AdHocMirror.Contracts.V1.MirrorState.Offline, $"mirror still {after?.State}");
             Assert.NotEqual(0, (await ExternalProcess.RunAsync("rsync", ["--list-only", world.Options.RsyncUri + "/"])).ExitCode);
             Assert.Equal("stopped", StatusFile.Read(Path.Combine(settings["state_dir"]!, "status.json"))!.Session);
-            Assert.Equal(ExitCodes.Unavailable, (await ExternalProcess.RunAsync("dotnet", [DaemonDll, "status", "--config", config])).ExitCode);
+            Assert.Equal(ExitCodes.Unavailable, (await ExternalProcess.RunAsync("dotnet", [DaemonProcess.Dll, "status", "--config", config])).ExitCode);
 
             // forget-key retires the key at the coordinator and deletes it.
-            var forget = await ExternalProcess.RunAsync("dotnet", [DaemonDll, "forget-key", "--config", config]);
+            var forget = await ExternalProcess.RunAsync("dotnet", [DaemonProcess.Dll, "forget-key", "--config", config]);
             Assert.True(forget.ExitCode == 0, forget.Stdout + forget.Stderr);
             Assert.False(File.Exists(Path.Combine(settings["state_dir"]!, "key")));
             var keys = await world.Coordinator.Admin.ListKeysAsync(new ListKeysRequest { IncludeTombstones = true });
@@ -108,7 +94,7 @@ public sealed class DaemonProcessTests
         using var temp = new TempDir("ahm-daemon-conf");
         var config = temp.Combine("daemon.conf");
         await File.WriteAllTextAsync(config, $"state_dir = {temp.Combine("state")}\ntree_dir = {temp.Combine("tree")}\n{line}\n");
-        var result = await ExternalProcess.RunAsync("dotnet", [DaemonDll, "run", "--config", config]);
+        var result = await ExternalProcess.RunAsync("dotnet", [DaemonProcess.Dll, "run", "--config", config]);
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.Contains(setting, result.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(temp.Combine("state")), "nothing was started");
@@ -136,7 +122,7 @@ public sealed class DaemonProcessTests
             upstream = rsync://127.0.0.1:1/gentoo-portage
             coordinator = http://127.0.0.1:1
             """);
-        var result = await ExternalProcess.RunAsync("dotnet", [DaemonDll, "run", "--config", config], timeout: TimeSpan.FromSeconds(60));
+        var result = await ExternalProcess.RunAsync("dotnet", [DaemonProcess.Dll, "run", "--config", config], timeout: TimeSpan.FromSeconds(60));
         Assert.Equal(ExitCodes.Failure, result.ExitCode);
         Assert.Contains(port.ToString(CultureInfo.InvariantCulture), result.Stderr, StringComparison.Ordinal);
     }
@@ -144,47 +130,11 @@ public sealed class DaemonProcessTests
     [Fact]
     public async Task A_missing_config_file_named_with_config_is_a_usage_error()
     {
-        var result = await ExternalProcess.RunAsync("dotnet", [DaemonDll, "run", "--config", "/nonexistent/daemon.conf"]);
+        var result = await ExternalProcess.RunAsync("dotnet", [DaemonProcess.Dll, "run", "--config", "/nonexistent/daemon.conf"]);
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.Contains("/nonexistent/daemon.conf", result.Stderr, StringComparison.Ordinal);
     }
 
-    private static Process Start(IEnumerable<string> arguments, StringBuilder stderr)
-    {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(DaemonDll);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (stderr)
-            {
-                stderr.AppendLine(e.Data);
-            }
-        };
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        return process;
-    }
-
     private static string UidOf(int pid) =>
         File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2];
-
-    private static int? ParentOf(string pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
 }
