@@ -135,11 +135,6 @@ public static partial class FindMirrorBenchmark
         options.Pings.Interval = TimeSpan.FromHours(12); // the mirrors are made up: nobody to ping
         options.Matching.LeaseTtl = TimeSpan.FromSeconds(10);
         options.Matching.Official = [];
-        if (Environment.GetEnvironmentVariable("AHM_BENCH_MAX_EXAMINED") is { } maxExamined)
-        {
-            options.Matching.MaxExamined = int.Parse(maxExamined, CultureInfo.InvariantCulture);
-        }
-
         using var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
         await host.StartAsync();
         try
