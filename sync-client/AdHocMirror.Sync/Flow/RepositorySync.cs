@@ -165,7 +165,7 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
         bytes = fetched.BytesReceived;
         files = fetched.FilesTransferred;
         output.Step($"received {TerminalOutput.Size(bytes)} in {watch.Elapsed.TotalSeconds:0.0} s; verifying");
-        var verification = await check.VerifyStagedAsync(staging.Path, staging.LinkDest, options.Protocol == Protocol.Git ? GitTransfer.FetchedRef : null, checkWorkTree: false, cancellationToken);
+        var verification = await check.VerifyStagedAsync(staging.Path, staging.Installed, options.Protocol == Protocol.Git ? GitTransfer.FetchedRef : null, checkWorkTree: false, cancellationToken);
         if (!verification.Succeeded)
         {
             var problems = string.Join("; ", verification.Problems.Take(3).Select(p => $"{p.Path}: {p.Kind} {p.Detail}"));
@@ -198,7 +198,7 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
         if (!unchanged)
         {
             var swap = Stopwatch.StartNew();
-            staging.Commit();
+            staging.Commit(verification.Delta);
             output.Step(options.RemoveOldTreeInBackground
                 ? $"installed atomically in {swap.Elapsed.TotalSeconds:0.0} s; the old tree is {(stagingOptions.KeepSpare ? "kept as the spare for the next sync" : "being removed in the background")}"
                 : $"installed atomically; old tree {(stagingOptions.KeepSpare ? "kept as the spare" : "removed")} in {swap.Elapsed.TotalSeconds:0.0} s");

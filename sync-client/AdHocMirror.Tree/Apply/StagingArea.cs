@@ -1,3 +1,4 @@
+using AdHocMirror.Tree.Manifests;
 using AdHocMirror.Tree.Native;
 
 namespace AdHocMirror.Tree.Apply;
@@ -35,8 +36,15 @@ public sealed class StagingArea : IDisposable
     /// <summary>True when <see cref="Path"/> is the spare (the tree before the current one), for rsync to update in place of an empty dir.</summary>
     public bool FromSpare { get; }
 
-    /// <summary>The current tree for rsync <c>--link-dest</c>, or null when there is none yet.</summary>
-    public string? LinkDest => Directory.Exists(Repository) ? Repository : null;
+    /// <summary>The tree in place (the reference for verification's skip-unchanged rule), or null when there is none yet.</summary>
+    public string? Installed => Directory.Exists(Repository) ? Repository : null;
+
+    /// <summary>
+    /// The current tree for rsync <c>--link-dest</c>, or null when there is none yet or when staging is the spare: a
+    /// spare is kept a hard-link clone of the current tree, so rsync updates it as it would update the tree in place,
+    /// and looking every file up in the current tree as well would only cost time.
+    /// </summary>
+    public string? LinkDest => FromSpare ? null : Installed;
 
     /// <summary>
     /// Takes the repository lock, repairs any crash leftovers, and creates the staging directory: the spare renamed to a
@@ -66,13 +74,37 @@ public sealed class StagingArea : IDisposable
         }
     }
 
-    /// <summary>Swaps the (verified!) staging directory into place atomically, then retires and removes the old tree.</summary>
-    public void Commit()
+    /// <summary>
+    /// Swaps the (verified!) staging directory into place atomically, then retires and removes the old tree, or with
+    /// <see cref="StagingOptions.KeepSpare"/> makes it the spare: relinked to the new tree where
+    /// <paramref name="delta"/> (from verification) says it differs, or, when there was no old tree, cloned from the
+    /// new one in the background.
+    /// </summary>
+    public void Commit(TreeDelta? delta = null)
     {
         ObjectDisposedException.ThrowIf(_done, this);
         TreeSwap.Commit(Path, Repository, _options);
         _done = true;
-        _lock.Dispose();
+        try
+        {
+            var spare = TreeSwap.Sibling(Repository, TreeSwap.SpareSuffix);
+            if (_options.KeepSpare && !Directory.Exists(spare))
+            {
+                SpareTree.StartCloning(Repository);
+            }
+            else if (_options.KeepSpare && delta is not null)
+            {
+                SpareTree.Refresh(spare, Repository, delta);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The new tree is in place; a spare left half refreshed only costs the next rsync more work.
+        }
+        finally
+        {
+            _lock.Dispose();
+        }
     }
 
     /// <summary>

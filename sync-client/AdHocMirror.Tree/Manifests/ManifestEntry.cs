@@ -22,31 +22,37 @@ internal sealed record ManifestEntry(ManifestTag Tag, string Path, long Size, by
     /// <summary>Parses one line; <paramref name="directory"/> is the Manifest's directory relative to the root ("" for the root).</summary>
     public static ManifestEntry? Parse(string line, string directory, out string? error)
     {
+        // Spans, not Split: a full tree has ~200,000 lines, each with two 128-digit hashes that need no string.
         error = null;
-        if (line.Length == 0)
+        Span<Range> ranges = stackalloc Range[40];
+        var text = line.AsSpan();
+        var count = text.Split(ranges, ' ', StringSplitOptions.RemoveEmptyEntries);
+        if (count == 0)
         {
             return null;
         }
 
-        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (fields.Length == 0)
+        if (count == ranges.Length)
         {
+            error = "too many fields";
             return null;
         }
 
+        var fields = ranges[..count];
+        var first = text[fields[0]];
         ManifestTag tag;
-        switch (fields[0])
+        switch (first)
         {
             case "TIMESTAMP":
-                if (fields.Length != 2)
+                if (count != 2)
                 {
                     error = "TIMESTAMP takes one value";
                     return null;
                 }
 
-                return new ManifestEntry(ManifestTag.Timestamp, string.Empty, 0, null, fields[1]);
+                return new ManifestEntry(ManifestTag.Timestamp, string.Empty, 0, null, text[fields[1]].ToString());
             case "IGNORE":
-                if (fields.Length != 2 || !TryPath(fields[1], directory, out var ignored, out error))
+                if (count != 2 || !TryPath(text[fields[1]].ToString(), directory, out var ignored, out error))
                 {
                     error ??= "IGNORE takes one path";
                     return null;
@@ -60,36 +66,30 @@ internal sealed record ManifestEntry(ManifestTag Tag, string Path, long Size, by
             case "AUX": tag = ManifestTag.Aux; break;
             case "MISC": tag = ManifestTag.Misc; break;
             default:
-                error = $"unknown Manifest tag '{fields[0]}'";
+                error = $"unknown Manifest tag '{first}'";
                 return null;
         }
 
-        if (fields.Length < 3 || (fields.Length - 3) % 2 != 0)
+        if (count < 3 || (count - 3) % 2 != 0)
         {
-            error = $"malformed {fields[0]} entry";
+            error = $"malformed {first} entry";
             return null;
         }
 
-        if (!long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+        if (!long.TryParse(text[fields[2]], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
         {
-            error = $"bad size '{fields[2]}'";
+            error = $"bad size '{text[fields[2]]}'";
             return null;
         }
 
         byte[]? sha512 = null;
-        for (var i = 3; i + 1 < fields.Length; i += 2)
+        for (var i = 3; i + 1 < count; i += 2)
         {
-            if (fields[i] == "SHA512")
+            if (text[fields[i]] is "SHA512")
             {
-                try
-                {
-                    sha512 = Convert.FromHexString(fields[i + 1]);
-                }
-                catch (FormatException)
-                {
-                }
-
-                if (sha512 is not { Length: 64 })
+                var hex = text[fields[i + 1]];
+                sha512 = hex.Length == 128 ? new byte[64] : null;
+                if (sha512 is null || Convert.FromHexString(hex, sha512, out _, out var written) != System.Buffers.OperationStatus.Done || written != 64)
                 {
                     error = "bad SHA512 value";
                     return null;
@@ -97,13 +97,14 @@ internal sealed record ManifestEntry(ManifestTag Tag, string Path, long Size, by
             }
         }
 
+        var name = text[fields[1]].ToString();
         if (tag == ManifestTag.Dist)
         {
             // Distfiles live outside the tree; the tree verifier has nothing to check for them.
-            return new ManifestEntry(tag, fields[1], size, sha512, null);
+            return new ManifestEntry(tag, name, size, sha512, null);
         }
 
-        var raw = tag == ManifestTag.Aux ? "files/" + fields[1] : fields[1];
+        var raw = tag == ManifestTag.Aux ? "files/" + name : name;
         if (!TryPath(raw, directory, out var path, out error))
         {
             return null;
@@ -121,7 +122,7 @@ internal sealed record ManifestEntry(ManifestTag Tag, string Path, long Size, by
             return false;
         }
 
-        if (unescaped.StartsWith('/') || unescaped.Split('/').Any(part => part is "" or "." or ".."))
+        if (unescaped.StartsWith('/') || !Canonical(unescaped))
         {
             error = $"path '{raw}' leaves its directory or is not canonical";
             return false;
@@ -129,6 +130,19 @@ internal sealed record ManifestEntry(ManifestTag Tag, string Path, long Size, by
 
         error = null;
         path = directory.Length == 0 ? unescaped : directory + "/" + unescaped;
+        return true;
+    }
+
+    private static bool Canonical(string path)
+    {
+        foreach (var part in path.AsSpan().Split('/'))
+        {
+            if (path.AsSpan(part) is "" or "." or "..")
+            {
+                return false;
+            }
+        }
+
         return true;
     }
 

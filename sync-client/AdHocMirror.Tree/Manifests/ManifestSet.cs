@@ -3,9 +3,12 @@ using System.Collections.Concurrent;
 namespace AdHocMirror.Tree.Manifests;
 
 /// <summary>A file some Manifest lists, and whether the walk found it.</summary>
-internal sealed class Expectation(ManifestEntry entry, string declaredIn)
+internal sealed class Expectation(ManifestEntry entry, string declaredIn, string line)
 {
     public ManifestEntry Entry { get; } = entry;
+
+    /// <summary>The Manifest line, as written (without a trailing CR): equal lines in one Manifest path are equal entries.</summary>
+    public string Line { get; } = line;
 
     public string DeclaredIn { get; } = declaredIn;
 
@@ -27,17 +30,57 @@ internal sealed class ManifestSet
     /// <summary>An IGNORE entry names this path itself (and so everything below it, which the walk never enters).</summary>
     public bool IsIgnored(string path) => _ignored.Contains(path);
 
+    /// <summary>The IGNOREd paths (relative to the root).</summary>
+    public IReadOnlyCollection<string> Ignored => _ignored;
+
+    /// <summary>Whether an IGNORE names <paramref name="directory"/>, a directory above it, or a path below it.</summary>
+    public bool IgnoreTouches(string directory) => Touches(_ignored, directory);
+
+    /// <summary>Whether one of <paramref name="ignored"/> is <paramref name="path"/>, above it, or below it.</summary>
+    public static bool Touches(IEnumerable<string> ignored, string path)
+    {
+        foreach (var one in ignored)
+        {
+            if (one == path
+                || (path.Length > one.Length && path[one.Length] == '/' && path.StartsWith(one, StringComparison.Ordinal))
+                || (one.Length > path.Length && one[path.Length] == '/' && one.StartsWith(path, StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public IEnumerable<Expectation> Unseen() => _entries.Values.Where(e => !e.Seen);
 
     public IEnumerable<Expectation> All() => _entries.Values;
 
-    /// <summary>Adds one Manifest's lines; MANIFEST entries go to <paramref name="subManifests"/> to be loaded next.</summary>
-    public void Add(IEnumerable<string> lines, string directory, string declaredIn, ConcurrentBag<TreeProblem> problems,
-        List<ManifestEntry> subManifests)
+    /// <summary>One parsed line: the entry (null for blank or malformed lines), the text, and the error if malformed.</summary>
+    internal readonly record struct ParsedLine(ManifestEntry? Entry, string Text, string? Error);
+
+    /// <summary>Parses one Manifest's lines (pure: safe on any thread); <see cref="AddParsed"/> then adds them.</summary>
+    public static ParsedLine[] Parse(IReadOnlyList<string> lines, string directory)
     {
-        foreach (var line in lines)
+        var parsed = new ParsedLine[lines.Count];
+        for (var i = 0; i < parsed.Length; i++)
         {
-            var entry = ManifestEntry.Parse(line.TrimEnd('\r'), directory, out var error);
+            var text = lines[i].TrimEnd('\r');
+            parsed[i] = new ParsedLine(ManifestEntry.Parse(text, directory, out var error), text, error);
+        }
+
+        return parsed;
+    }
+
+    /// <summary>Adds one Manifest's lines; MANIFEST entries go to <paramref name="subManifests"/> to be loaded next.</summary>
+    public void Add(IReadOnlyList<string> lines, string directory, string declaredIn, ConcurrentBag<TreeProblem> problems,
+        List<ManifestEntry> subManifests) => AddParsed(Parse(lines, directory), declaredIn, problems, subManifests);
+
+    /// <summary>Adds one parsed Manifest; MANIFEST entries go to <paramref name="subManifests"/> to be loaded next.</summary>
+    public void AddParsed(ParsedLine[] lines, string declaredIn, ConcurrentBag<TreeProblem> problems, List<ManifestEntry> subManifests)
+    {
+        foreach (var (entry, text, error) in lines)
+        {
             if (entry is null)
             {
                 if (error is not null)
@@ -77,7 +120,7 @@ internal sealed class ManifestSet
                 continue;
             }
 
-            _entries.Add(entry.Path, new Expectation(entry, declaredIn));
+            _entries.Add(entry.Path, new Expectation(entry, declaredIn, text));
             if (entry.Tag == ManifestTag.Manifest)
             {
                 subManifests.Add(entry);

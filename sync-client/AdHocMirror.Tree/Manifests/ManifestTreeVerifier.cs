@@ -69,24 +69,30 @@ public sealed partial class ManifestTreeVerifier
         var version = top.Version;
         var signature = top.SignedBy;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxParallelism), CancellationToken = cancellationToken };
-        await LoadSubManifestsAsync(root, expectations, queue, problems, parallel);
-
         var reference = _options.UnchangedReference is { } referenceRoot
-            ? await UnchangedReference.LoadAsync(Path.GetFullPath(referenceRoot), root, expectations, parallel)
+            ? await UnchangedReference.OpenAsync(Path.GetFullPath(referenceRoot), root, expectations, parallel)
             : null;
+        await LoadSubManifestsAsync(root, expectations, queue, problems, parallel, reference);
 
-        long files = 0, bytes = 0, skipped = 0;
-        // Off the caller's thread: the walk and the hashing are synchronous and take seconds on a full tree.
-        await Task.Run(() => Parallel.ForEach(Walk(root, expectations, problems), parallel, expectation =>
+        var counts = new WalkCounts();
+        var toCheck = Walk(root, expectations, problems, reference, counts);
+        if (reference is not null)
         {
-            var full = Path.Combine(root, expectation.Entry.Path);
-            if (reference is not null && reference.ProvesUnchanged(full, expectation))
+            // Entries that a Manifest outside a proven directory declares for a file inside it: checked on their own.
+            var inside = expectations.All().Where(e => !e.Seen && reference.IsInsideProven(e.Path)).ToList();
+            foreach (var expectation in inside)
             {
-                Interlocked.Increment(ref skipped);
-                return;
+                expectation.Seen = true;
             }
 
-            var problem = Check(full, expectation.Entry);
+            toCheck = toCheck.Concat(inside.Where(e => e.Entry.Tag != ManifestTag.Manifest && e.Entry.Sha512 is not null));
+        }
+
+        long files = 0, bytes = 0;
+        // Off the caller's thread: the walk and the hashing are synchronous and take seconds on a full tree.
+        await Task.Run(() => Parallel.ForEach(toCheck, parallel, expectation =>
+        {
+            var problem = Check(Path.Combine(root, expectation.Entry.Path), expectation.Entry);
             if (problem is not null)
             {
                 problems.Add(problem);
@@ -95,12 +101,14 @@ public sealed partial class ManifestTreeVerifier
             Interlocked.Increment(ref files);
             Interlocked.Add(ref bytes, expectation.Entry.Size);
         }), cancellationToken);
+        var skipped = counts.Skipped;
 
         foreach (var missing in expectations.Unseen())
         {
             problems.Add(new TreeProblem(missing.Path, TreeProblemKind.Missing, $"listed in {missing.DeclaredIn} but absent"));
         }
 
+        var delta = reference?.Listed.Delta();
         var sorted = problems.OrderBy(p => p.Path, StringComparer.Ordinal).ThenBy(p => p.Kind).ToList();
         Log.Verified(_logger, root, version?.ToString() ?? "-", files, skipped, sorted.Count, clock.Elapsed.TotalSeconds);
         return new TreeVerification
@@ -111,8 +119,14 @@ public sealed partial class ManifestTreeVerifier
             FilesChecked = files,
             BytesChecked = bytes,
             FilesSkipped = skipped,
+            Delta = delta,
             Elapsed = clock.Elapsed,
         };
+    }
+
+    private sealed class WalkCounts
+    {
+        public long Skipped;
     }
 
     private sealed record TopManifest(IReadOnlyList<string>? Body, TreeVersion? Version, string? SignedBy, IReadOnlyList<TreeProblem> Problems);
@@ -168,13 +182,31 @@ public sealed partial class ManifestTreeVerifier
         }
     }
 
-    /// <summary>Loads sub-Manifests level by level, each checked against its MANIFEST entry before it is parsed.</summary>
-    internal static async Task LoadSubManifestsAsync(string root, ManifestSet expectations, List<ManifestEntry> queue, ConcurrentBag<TreeProblem> problems, ParallelOptions parallel)
+    /// <summary>
+    /// Loads sub-Manifests level by level, each checked against its MANIFEST entry before it is parsed. With a reference,
+    /// proven subtrees are not loaded, and the reference's differing counterparts are loaded beside.
+    /// </summary>
+    private static async Task LoadSubManifestsAsync(string root, ManifestSet expectations, List<ManifestEntry> queue, ConcurrentBag<TreeProblem> problems, ParallelOptions parallel, UnchangedReference? reference)
     {
         while (queue.Count > 0)
         {
             var level = queue.ToArray();
             queue.Clear();
+            if (reference is not null)
+            {
+                var load = new List<ManifestEntry>();
+                var loadOld = new List<string>();
+                foreach (var entry in level)
+                {
+                    reference.Triage(entry, expectations, load, loadOld);
+                }
+                // The reference's lines are needed only by the next level's triage: read them beside this level.
+                var old = reference.LoadAsync(loadOld, parallel);
+                await LoadLevelAsync(root, expectations, load, queue, problems, parallel);
+                await old;
+                continue;
+            }
+
             await LoadLevelAsync(root, expectations, level, queue, problems, parallel);
         }
     }
@@ -182,18 +214,19 @@ public sealed partial class ManifestTreeVerifier
     /// <summary>Loads the given sub-Manifests (in parallel) into <paramref name="expectations"/>; the MANIFEST entries they list go to <paramref name="next"/>.</summary>
     internal static async Task LoadLevelAsync(string root, ManifestSet expectations, IReadOnlyList<ManifestEntry> level, List<ManifestEntry> next, ConcurrentBag<TreeProblem> problems, ParallelOptions parallel)
     {
-        var loaded = new (ManifestEntry Entry, IReadOnlyList<string>? Lines)[level.Count];
+        // Read and parsed on every core; added in order, so that conflicts are judged the same way every time.
+        var loaded = new (ManifestEntry Entry, ManifestSet.ParsedLine[]? Lines)[level.Count];
         await Parallel.ForAsync(0, level.Count, parallel, async (i, token) =>
         {
             var entry = level[i];
-            loaded[i] = (entry, await ReadSubManifestAsync(root, entry, problems, token));
+            var lines = await ReadSubManifestAsync(root, entry, problems, token);
+            loaded[i] = (entry, lines is null ? null : ManifestSet.Parse(lines, UnchangedReference.Split(entry.Path).Directory));
         });
         foreach (var (entry, lines) in loaded)
         {
             if (lines is not null)
             {
-                var directory = entry.Path.Contains('/', StringComparison.Ordinal) ? entry.Path[..entry.Path.LastIndexOf('/')] : string.Empty;
-                expectations.Add(lines, directory, entry.Path, problems, next);
+                expectations.AddParsed(lines, entry.Path, problems, next);
             }
         }
     }
@@ -309,25 +342,19 @@ public sealed partial class ManifestTreeVerifier
     /// <summary>
     /// Walks the tree depth-first, yielding covered files to hash and reporting uncovered ones. Skips IGNOREd paths,
     /// names starting with a dot (GLEP 74 leaves hidden files out of Manifests, as gemato does) and the top-level Manifest.
+    /// With a reference, directories come from its listings, proven directories are not entered, and files the
+    /// reference proves unchanged are counted instead of yielded.
     /// </summary>
-    private static IEnumerable<Expectation> Walk(string root, ManifestSet expectations, ConcurrentBag<TreeProblem> problems)
+    private static IEnumerable<Expectation> Walk(string root, ManifestSet expectations, ConcurrentBag<TreeProblem> problems, UnchangedReference? reference, WalkCounts counts)
     {
         var pending = new Stack<string>();
         pending.Push(string.Empty);
         while (pending.Count > 0)
         {
             var relative = pending.Pop();
-            var full = relative.Length == 0 ? root : Path.Combine(root, relative);
-            List<(string Name, bool IsDirectory)> children;
-            try
+            var children = reference is null ? Enumerate(root, relative, problems) : Listed(reference.Listed, relative, problems);
+            if (children is null)
             {
-                children = [.. new FileSystemEnumerable<(string, bool)>(full,
-                    (ref FileSystemEntry e) => (e.FileName.ToString(), e.IsDirectory && (e.Attributes & FileAttributes.ReparsePoint) == 0),
-                    new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false })];
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                problems.Add(new TreeProblem(relative.Length == 0 ? "." : relative, TreeProblemKind.Unreadable, e.Message));
                 continue;
             }
 
@@ -347,6 +374,12 @@ public sealed partial class ManifestTreeVerifier
 
                 if (isDirectory)
                 {
+                    if (reference is not null && reference.Proven.Contains(path))
+                    {
+                        counts.Skipped += reference.Listed.CountFiles(path);
+                        continue;
+                    }
+
                     pending.Push(path);
                     continue;
                 }
@@ -364,9 +397,42 @@ public sealed partial class ManifestTreeVerifier
                     continue; // Sub-Manifests were checked when loaded; hashless entries were reported then.
                 }
 
+                if (reference is not null && reference.ProvesUnchanged(relative, name, expectation))
+                {
+                    counts.Skipped++;
+                    continue;
+                }
+
                 yield return expectation;
             }
         }
+    }
+
+    private static List<(string Name, bool IsDirectory)>? Enumerate(string root, string relative, ConcurrentBag<TreeProblem> problems)
+    {
+        try
+        {
+            return [.. new FileSystemEnumerable<(string, bool)>(relative.Length == 0 ? root : Path.Combine(root, relative),
+                (ref FileSystemEntry e) => (e.FileName.ToString(), e.IsDirectory && (e.Attributes & FileAttributes.ReparsePoint) == 0),
+                new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false })];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add(new TreeProblem(relative.Length == 0 ? "." : relative, TreeProblemKind.Unreadable, e.Message));
+            return null;
+        }
+    }
+
+    private static List<(string Name, bool IsDirectory)>? Listed(ListedTrees listed, string relative, ConcurrentBag<TreeProblem> problems)
+    {
+        var listing = listed.Staged(relative);
+        if (listing?.Error is not null || listing is null)
+        {
+            problems.Add(new TreeProblem(relative.Length == 0 ? "." : relative, TreeProblemKind.Unreadable, listing?.Error ?? "not listed"));
+            return null;
+        }
+
+        return [.. listing.Entries.Select(e => (listing.NameString(e), e.Kind == Native.EntryKind.Directory))];
     }
 
     private static TreeProblem? Check(string full, ManifestEntry entry)

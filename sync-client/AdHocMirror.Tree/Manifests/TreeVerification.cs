@@ -20,6 +20,9 @@ public sealed record TreeVerification
     /// <summary>Files not hashed because the skip-unchanged rule proved them unchanged.</summary>
     public long FilesSkipped { get; init; }
 
+    /// <summary>With a reference (skip-unchanged rule) on a filesystem where listings prove identity: what differs from it.</summary>
+    public TreeDelta? Delta { get; init; }
+
     public TimeSpan Elapsed { get; init; }
 
     public bool Succeeded => Problems.Count == 0 && SignedVersion is not null;
@@ -32,3 +35,14 @@ public sealed record TreeVerification
         : Problems.Count == 0 ? "no signed version"
         : $"{Problems.Count} problem(s), first: {Problems[0]}";
 }
+
+/// <summary>
+/// How a verified tree differs from the reference it was verified against, by directory listing: per directory whose
+/// names are not all bound to the same inodes as the reference's (parents first), what would make the reference's
+/// directory the same: names to remove, directories to create, names to hard-link from the new tree. Hidden and
+/// IGNOREd names are left out. Lets the reference be made a clone of the new tree with a few hundred links.
+/// </summary>
+public sealed record TreeDelta(IReadOnlyList<DirectoryDelta> Directories);
+
+/// <summary>One directory of <see cref="TreeDelta"/> (relative, "" for the root).</summary>
+public sealed record DirectoryDelta(string Directory, IReadOnlyList<string> Remove, IReadOnlyList<string> Create, IReadOnlyList<string> Link);

@@ -163,7 +163,7 @@ public sealed class StagingAreaTests
             await setup.RsyncAsync(staging);
             var verified = await new ManifestTreeVerifier().VerifyAsync(staging.Path, setup.Keyring);
             Assert.True(verified.Succeeded, verified.Summary);
-            Assert.Throws<OperationCanceledException>(staging.Commit);
+            Assert.Throws<OperationCanceledException>(() => staging.Commit());
         }
 
         TreeSwap.Recover(setup.Repo, new StagingOptions { RemoveInBackground = background, KeepSpare = keepSpare });
@@ -203,6 +203,61 @@ public sealed class StagingAreaTests
         }
 
         await Eventually.TrueAsync(() => !setup.Leftovers().Any(), "an uncommitted staging dir is removed in the background too");
+    }
+
+    [Fact]
+    public async Task Committed_with_the_verified_delta_the_spare_becomes_a_hard_link_clone_and_the_next_rsync_needs_no_link_dest()
+    {
+        await using var setup = await Setup.CreateAsync(files: 80, changes: 8);
+        var options = new StagingOptions { KeepSpare = true, RemoveInBackground = true };
+        using (var staging = StagingArea.Create(setup.Repo, options))
+        {
+            await setup.RsyncAsync(staging);
+            var result = await new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = setup.Repo }).VerifyAsync(staging.Path, setup.Keyring);
+            Assert.True(result.Succeeded, result.Summary);
+            Assert.NotNull(result.Delta);
+            staging.Commit(result.Delta);
+        }
+
+        var spare = Path.Combine(Path.GetDirectoryName(setup.Repo)!, ".gentoo.ahm-spare");
+        AssertClone(setup.Repo, spare);
+        using (var again = StagingArea.Create(setup.Repo, options))
+        {
+            Assert.True(again.FromSpare);
+            Assert.Null(again.LinkDest);
+            Assert.Equal(setup.Repo, again.Installed);
+        }
+    }
+
+    [Fact]
+    public async Task A_first_install_leaves_a_spare_cloned_in_the_background()
+    {
+        await using var setup = await Setup.CreateAsync(files: 60, changes: 6);
+        var repo = setup.Temp.Combine("repos", "fresh");
+        var options = new StagingOptions { KeepSpare = true, RemoveInBackground = true };
+        using (var staging = StagingArea.Create(repo, options))
+        {
+            await setup.RsyncAsync(staging);
+            staging.Commit();
+        }
+
+        var spare = setup.Temp.Combine("repos", ".fresh.ahm-spare");
+        await Eventually.TrueAsync(() => Directory.Exists(spare) && !Directory.EnumerateFileSystemEntries(setup.Temp.Combine("repos"), ".fresh.ahm-cloning-*").Any(), "the background clone becomes the spare");
+        AssertClone(repo, spare);
+    }
+
+    /// <summary>Every file of <paramref name="tree"/> is the same inode in <paramref name="clone"/>, and the clone has no other file.</summary>
+    private static void AssertClone(string tree, string clone)
+    {
+        static List<string> Files(string root) =>
+            [.. Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f)).Where(f => !f.StartsWith('.')).Order(StringComparer.Ordinal)];
+        Assert.Equal(Files(tree), Files(clone));
+        Assert.All(Files(tree), f =>
+        {
+            Assert.True(FileIdentity.TryGet(Path.Combine(tree, f), out var a));
+            Assert.True(FileIdentity.TryGet(Path.Combine(clone, f), out var b));
+            Assert.Equal(a.Inode, b.Inode);
+        });
     }
 
     [Theory]

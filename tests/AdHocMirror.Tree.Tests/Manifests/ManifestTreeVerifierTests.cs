@@ -212,18 +212,7 @@ public sealed class ManifestTreeVerifierTests
         var staging = tree.Temp.Combine("staging");
         (await ExternalProcess.RunAsync("cp", ["-al", tree.Path, staging])).EnsureSuccess("cp -al");
         var changes = await GentooTree.NextVersionAsync(staging, seed: 9, changes: 20, new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero), tree.Key);
-        // As rsync --link-dest leaves it when upstream did not rewrite unchanged Manifests: those are hard links.
-        var shared = 0;
-        foreach (var manifest in Directory.EnumerateFiles(staging, "Manifest*", SearchOption.AllDirectories).Where(m => Path.GetRelativePath(staging, m) != "Manifest"))
-        {
-            var old = Path.Combine(tree.Path, Path.GetRelativePath(staging, manifest));
-            if (File.Exists(old) && File.ReadAllBytes(old).AsSpan().SequenceEqual(File.ReadAllBytes(manifest)))
-            {
-                (await ExternalProcess.RunAsync("ln", ["-f", old, manifest])).EnsureSuccess("ln");
-                shared++;
-            }
-        }
-
+        var shared = LinkUnchangedManifests(staging, tree.Path);
         Assert.True(shared > 10, $"only {shared} Manifests unchanged");
         var skipping = new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = tree.Path });
         var result = await skipping.VerifyAsync(staging, tree.Keyring);
@@ -242,6 +231,72 @@ public sealed class ManifestTreeVerifierTests
         Assert.Contains(replaced.Problems, p => p.Path == unchanged && p.Kind is TreeProblemKind.HashMismatch or TreeProblemKind.SizeMismatch);
         Assert.Equal(result.FilesChecked + 1, replaced.FilesChecked);
     }
+
+    [Fact]
+    public async Task Unchanged_directories_are_proven_by_their_listings_yet_a_file_planted_in_one_is_found()
+    {
+        await using var tree = await SignedTree.CreateAsync(files: 200);
+        var staging = tree.Temp.Combine("staging");
+        (await ExternalProcess.RunAsync("cp", ["-al", tree.Path, staging])).EnsureSuccess("cp -al");
+        var changes = await GentooTree.NextVersionAsync(staging, seed: 9, changes: 5, new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero), tree.Key);
+        LinkUnchangedManifests(staging, tree.Path);
+        var skipping = new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = tree.Path });
+        var result = await skipping.VerifyAsync(staging, tree.Keyring);
+        Assert.True(result.Succeeded, result.Summary);
+        Assert.NotNull(result.Delta);
+        Assert.True(result.FilesChecked <= 20, $"hashed {result.FilesChecked}");
+        Assert.True(result.FilesSkipped > 150, $"skipped {result.FilesSkipped}");
+        Assert.Contains(result.Delta.Directories, d => changes.Changed.Concat(changes.Added).Any(c => Path.GetDirectoryName(c) == d.Directory));
+
+        var untouched = GentooTree.ListContent(staging).Select(Path.GetDirectoryName)
+            .First(d => d!.Count(c => c == '/') == 1 && !changes.Changed.Concat(changes.Added).Any(c => c.StartsWith(d + "/", StringComparison.Ordinal)))!;
+        await File.WriteAllTextAsync(Path.Combine(staging, untouched, "planted-1.0.ebuild"), "planted by the mirror");
+        var planted = await skipping.VerifyAsync(staging, tree.Keyring);
+        Assert.Contains(planted.Problems, p => p.Path == untouched + "/planted-1.0.ebuild" && p.Kind == TreeProblemKind.Uncovered);
+    }
+
+    [Fact]
+    public async Task A_directory_the_reference_IGNOREd_is_hashed_even_when_every_inode_is_shared()
+    {
+        await using var tree = await SignedTree.CreateAsync(files: 200);
+        var staging = tree.Temp.Combine("staging");
+        (await ExternalProcess.RunAsync("cp", ["-al", tree.Path, staging])).EnsureSuccess("cp -al");
+        var file = GentooTree.ListContent(tree.Path).First(f => f.EndsWith(".ebuild", StringComparison.Ordinal));
+        var directory = Path.GetDirectoryName(file)!;
+
+        // The reference never verified that directory: its (own, new) top-level Manifest IGNOREs it.
+        var body = ClearSignedText.TryGetBody(await File.ReadAllBytesAsync(tree.File("Manifest")), out _)!;
+        File.Delete(tree.File("Manifest"));
+        await File.WriteAllTextAsync(tree.File("Manifest"), await tree.Key.ClearSignAsync(string.Join('\n', body.Prepend($"IGNORE {directory}")).TrimEnd('\n') + "\n"));
+
+        // So a file there changed in place (the shared inode) must be hashed, not trusted.
+        await File.WriteAllTextAsync(Path.Combine(staging, file), "changed where the reference did not look");
+        var result = await new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = tree.Path }).VerifyAsync(staging, tree.Keyring);
+        Assert.Contains(result.Problems, p => p.Path == file && p.Kind is TreeProblemKind.HashMismatch or TreeProblemKind.SizeMismatch);
+    }
+
+    /// <summary>As rsync leaves a tree when upstream did not rewrite its unchanged Manifests: those are hard links to the reference's.</summary>
+    private static int LinkUnchangedManifests(string staging, string reference)
+    {
+        var shared = 0;
+        foreach (var manifest in Directory.EnumerateFiles(staging, "Manifest*", SearchOption.AllDirectories).Where(m => Path.GetRelativePath(staging, m) != "Manifest"))
+        {
+            var old = Path.Combine(reference, Path.GetRelativePath(staging, manifest));
+            if (File.Exists(old) && File.ReadAllBytes(old).AsSpan().SequenceEqual(File.ReadAllBytes(manifest)))
+            {
+                File.Delete(manifest);
+                Link(old, manifest);
+                shared++;
+            }
+        }
+
+        return shared;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "link")]
+    private static extern int LinkNative([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string existing, [System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string created);
+
+    private static void Link(string existing, string created) => Assert.Equal(0, LinkNative(existing, created));
 
     private static bool SameInode(string a, string b) =>
         FileIdentity.TryGet(a, out var x) && FileIdentity.TryGet(b, out var y) && x.Inode == y.Inode && x.Device == y.Device;
