@@ -38,9 +38,13 @@ public sealed class TreeCheck(Protocol protocol, OpenPgpKeyring keyring, string 
         return installed.Succeeded ? (installed.Version, null) : (null, installed.Summary);
     }
 
-    /// <summary>Full verification of a staged rsync tree (unchanged hard-linked files are skipped soundly), or of a fetched git commit.</summary>
-    public Task<TreeVerification> VerifyStagedAsync(string staging, string? installed, string? revision, bool checkWorkTree, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Full verification of a staged rsync tree (unchanged hard-linked files are skipped soundly, with listings read
+    /// <paramref name="ahead"/> during the transfer when given), or of a fetched git commit.
+    /// </summary>
+    public Task<TreeVerification> VerifyStagedAsync(
+        string staging, string? installed, string? revision, bool checkWorkTree, CancellationToken cancellationToken, ListingsAhead? ahead = null) =>
         protocol == Protocol.Git
             ? new SignedGitVerifier(git: git).VerifyAsync(staging, keyring, revision ?? "HEAD", checkWorkTree, cancellationToken)
-            : new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = installed }).VerifyAsync(staging, keyring, cancellationToken);
+            : new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = installed, ListedAhead = ahead }).VerifyAsync(staging, keyring, cancellationToken);
 }

@@ -9,6 +9,7 @@ using AdHocMirror.Sync.Discovery;
 using AdHocMirror.Sync.Reporting;
 using AdHocMirror.Sync.Transfer;
 using AdHocMirror.Tree.Apply;
+using AdHocMirror.Tree.Manifests;
 using AdHocMirror.Tree.OpenPgp;
 using AdHocMirror.Tree.Processes;
 using AdHocMirror.Tree.Versions;
@@ -156,6 +157,8 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
         }
 
         ITreeTransfer transfer = options.Protocol == Protocol.Git ? new GitTransfer(options) : new RsyncTransfer(options);
+        // rsync leaves most of a core idle: the listings that verification compares are read meanwhile.
+        await using var ahead = options.Protocol == Protocol.Rsync && staging.Installed is { } installed ? ListingsAhead.Start(staging.Path, installed) : null;
         var fetched = await transfer.FetchAsync(source.Uri, staging.Path, staging.LinkDest, output.ProgressFor(source.Place is { Length: > 0 } place ? place : source.Uri), cancellationToken);
         if (!fetched.Succeeded)
         {
@@ -165,7 +168,7 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
         bytes = fetched.BytesReceived;
         files = fetched.FilesTransferred;
         output.Step($"received {TerminalOutput.Size(bytes)} in {watch.Elapsed.TotalSeconds:0.0} s; verifying");
-        var verification = await check.VerifyStagedAsync(staging.Path, staging.Installed, options.Protocol == Protocol.Git ? GitTransfer.FetchedRef : null, checkWorkTree: false, cancellationToken);
+        var verification = await check.VerifyStagedAsync(staging.Path, staging.Installed, options.Protocol == Protocol.Git ? GitTransfer.FetchedRef : null, checkWorkTree: false, cancellationToken, ahead);
         if (!verification.Succeeded)
         {
             var problems = string.Join("; ", verification.Problems.Take(3).Select(p => $"{p.Path}: {p.Kind} {p.Detail}"));

@@ -26,12 +26,14 @@ internal sealed class ListedTrees
         _device = device;
     }
 
-    /// <summary>One directory: its entries sorted by name bytes, its device, or why it could not be read.</summary>
-    internal sealed class Listing(byte[] names, RawEntry[] entries, ulong device, string? error)
+    /// <summary>One directory: its entries sorted by name bytes, its device and stamp, or why it could not be read.</summary>
+    internal sealed class Listing(byte[] names, RawEntry[] entries, ulong device, DirectoryStamp stamp, string? error)
     {
         public RawEntry[] Entries { get; } = entries;
 
         public ulong Device { get; } = device;
+
+        public DirectoryStamp Stamp { get; } = stamp;
 
         public string? Error { get; } = error;
 
@@ -68,26 +70,47 @@ internal sealed class ListedTrees
 
     /// <summary>
     /// Lists both trees, or returns null when listings cannot prove anything here (not Linux, the two trees on different
-    /// devices, or a filesystem whose directory inode numbers are not the files' own).
+    /// devices, or a filesystem whose directory inode numbers are not the files' own). With listings read
+    /// <paramref name="ahead"/> (made with the same IGNOREs), a directory is listed again only when its stamp changed since.
     /// </summary>
-    public static ListedTrees? Read(string stagedRoot, string referenceRoot, IReadOnlyCollection<string> ignored, ParallelOptions parallel)
+    public static ListedTrees? Read(string stagedRoot, string referenceRoot, IReadOnlyCollection<string> ignored, ParallelOptions parallel, ListedAhead? ahead = null)
     {
         if (!DirectoryReader.HasFaithfulInodes(stagedRoot, out var device) || !DirectoryReader.HasFaithfulInodes(referenceRoot, out var other) || device != other)
         {
             return null;
         }
 
-        // IGNOREd names by the directory holding them: only those few directories need a path built per name.
-        var ignoredIn = ignored.GroupBy(p => UnchangedReference.Split(p).Directory, StringComparer.Ordinal)
+        var staged = Listings(ahead?.Staged.Count);
+        var reference = Listings(ahead?.Reference.Count);
+        ListInto([new(stagedRoot, staged, ahead?.Staged), new(referenceRoot, reference, ahead?.Reference)], IgnoredByDirectory(ignored), ahead?.ListedFrom, parallel);
+        return new ListedTrees(staged, reference, device);
+    }
+
+    /// <summary>A map for a tree's listings, sized for as many directories as listed before (growing one is costly at 36,000).</summary>
+    internal static ConcurrentDictionary<string, Listing> Listings(int? expected) =>
+        new(Environment.ProcessorCount, Math.Max(31, (int)((expected ?? 0) * 1.1)), StringComparer.Ordinal);
+
+    /// <summary>Where one tree's listings go, and the listings read of it earlier (if any).</summary>
+    internal sealed record TreeToList(string Root, ConcurrentDictionary<string, Listing> Into, IReadOnlyDictionary<string, Listing>? Earlier);
+
+    /// <summary>IGNOREd names by the directory holding them: only those few directories need a path built per name.</summary>
+    internal static Dictionary<string, HashSet<string>> IgnoredByDirectory(IReadOnlyCollection<string> ignored) =>
+        ignored.GroupBy(p => UnchangedReference.Split(p).Directory, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(p => UnchangedReference.Split(p).Name).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
-        var staged = new ConcurrentDictionary<string, Listing>(StringComparer.Ordinal);
-        var reference = new ConcurrentDictionary<string, Listing>(StringComparer.Ordinal);
-        var tops = new List<(string Root, ConcurrentDictionary<string, Listing> Into, string Relative)>();
-        foreach (var (root, into) in new[] { (stagedRoot, staged), (referenceRoot, reference) })
+
+    /// <summary>
+    /// Lists every directory of the trees (not entering hidden or IGNOREd names). An earlier listing is kept when it was
+    /// stamped before <paramref name="earlierFrom"/> (the clock reading taken before it was made) and the directory's
+    /// stamp is still the same: no name of it was added, removed or rebound since.
+    /// </summary>
+    internal static void ListInto(IReadOnlyList<TreeToList> trees, Dictionary<string, HashSet<string>> ignoredIn, ClockReading? earlierFrom, ParallelOptions parallel)
+    {
+        var tops = new List<(TreeToList Tree, string Relative)>();
+        foreach (var tree in trees)
         {
-            var top = List(root, string.Empty, ignoredIn);
-            into[string.Empty] = top;
-            tops.AddRange(top.Entries.Where(e => e.Kind == EntryKind.Directory).Select(e => (root, into, top.NameString(e))));
+            var top = Current(tree, string.Empty, ignoredIn, earlierFrom);
+            tree.Into[string.Empty] = top;
+            tops.AddRange(top.Entries.Where(e => e.Kind == EntryKind.Directory).Select(e => (tree, top.NameString(e))));
         }
 
         // Each top-level directory (a category) is listed depth-first on one thread; there are hundreds, for every core.
@@ -98,8 +121,8 @@ internal sealed class ListedTrees
             while (pending.Count > 0)
             {
                 var relative = pending.Pop();
-                var listing = List(item.Root, relative, ignoredIn);
-                item.Into[relative] = listing;
+                var listing = Current(item.Tree, relative, ignoredIn, earlierFrom);
+                item.Tree.Into[relative] = listing;
                 foreach (var entry in listing.Entries)
                 {
                     if (entry.Kind == EntryKind.Directory)
@@ -109,8 +132,22 @@ internal sealed class ListedTrees
                 }
             }
         });
-        return new ListedTrees(staged, reference, device);
     }
+
+    private static Listing Current(TreeToList tree, string relative, Dictionary<string, HashSet<string>> ignoredIn, ClockReading? earlierFrom)
+    {
+        var path = relative.Length == 0 ? tree.Root : Path.Combine(tree.Root, relative);
+        if (earlierFrom is { } clock && tree.Earlier is not null && tree.Earlier.TryGetValue(relative, out var before) && before.Error is null
+            && before.Stamp.IsBefore(clock) && DirectoryReader.TryStamp(path, out var now) && now == before.Stamp)
+        {
+            return before;
+        }
+
+        return List(path, ignoredIn.GetValueOrDefault(relative));
+    }
+
+    /// <summary>Every directory of the staged tree that was listed (relative).</summary>
+    public ICollection<string> StagedDirectories => _staged.Keys;
 
     /// <summary>The staged tree's listing of <paramref name="directory"/> (relative, "" for the root), null if not listed.</summary>
     public Listing? Staged(string directory) => _staged.GetValueOrDefault(directory);
@@ -257,20 +294,34 @@ internal sealed class ListedTrees
         return true;
     }
 
-    private static Listing List(string root, string relative, Dictionary<string, HashSet<string>> ignoredIn)
+    private static Listing List(string path, HashSet<string>? ignored)
     {
         var raw = t_scratch ??= new RawListing();
         raw.Used = 0;
         raw.Entries.Clear();
-        if (!DirectoryReader.TryList(relative.Length == 0 ? root : Path.Combine(root, relative), raw, out var device, out var error))
+        if (!DirectoryReader.TryList(path, raw, out var device, out var stamp, out var error))
         {
-            return new Listing([], [], device, error);
+            return new Listing([], [], device, default, error);
         }
 
-        var ignored = ignoredIn.GetValueOrDefault(relative);
         var names = raw.Names.AsSpan(0, raw.Used).ToArray();
-        var kept = raw.Entries.Where(e => names[e.Offset] != (byte)'.' && (ignored is null || !ignored.Contains(Encoding.UTF8.GetString(names, e.Offset, e.Length)))).ToArray();
-        Array.Sort(kept, (a, b) => names.AsSpan(a.Offset, a.Length).SequenceCompareTo(names.AsSpan(b.Offset, b.Length)));
-        return new Listing(names, kept, device, null);
+        var kept = new RawEntry[raw.Entries.Count];
+        var count = 0;
+        foreach (var entry in raw.Entries)
+        {
+            if (names[entry.Offset] != (byte)'.' && (ignored is null || !ignored.Contains(Encoding.UTF8.GetString(names, entry.Offset, entry.Length))))
+            {
+                kept[count++] = entry;
+            }
+        }
+
+        Array.Resize(ref kept, count);
+        kept.AsSpan().Sort(new ByName(names));
+        return new Listing(names, kept, device, stamp, null);
+    }
+
+    private readonly struct ByName(byte[] names) : IComparer<RawEntry>
+    {
+        public int Compare(RawEntry x, RawEntry y) => names.AsSpan(x.Offset, x.Length).SequenceCompareTo(names.AsSpan(y.Offset, y.Length));
     }
 }

@@ -70,7 +70,7 @@ public sealed partial class ManifestTreeVerifier
         var signature = top.SignedBy;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxParallelism), CancellationToken = cancellationToken };
         var reference = _options.UnchangedReference is { } referenceRoot
-            ? await UnchangedReference.OpenAsync(Path.GetFullPath(referenceRoot), root, expectations, parallel)
+            ? await UnchangedReference.OpenAsync(Path.GetFullPath(referenceRoot), root, expectations, parallel, _options.ListedAhead)
             : null;
         await LoadSubManifestsAsync(root, expectations, queue, problems, parallel, reference);
 
@@ -200,6 +200,7 @@ public sealed partial class ManifestTreeVerifier
                 {
                     reference.Triage(entry, expectations, load, loadOld);
                 }
+
                 // The reference's lines are needed only by the next level's triage: read them beside this level.
                 var old = reference.LoadAsync(loadOld, parallel);
                 await LoadLevelAsync(root, expectations, load, queue, problems, parallel);
@@ -317,20 +318,13 @@ public sealed partial class ManifestTreeVerifier
 
         try
         {
-            if (entry.Path.EndsWith(".gz", StringComparison.Ordinal))
-            {
-                using var gzip = new GZipStream(new MemoryStream(data), CompressionMode.Decompress);
-                using var plain = new MemoryStream();
-                await gzip.CopyToAsync(plain, token);
-                data = plain.ToArray();
-            }
-            else if (entry.Path.EndsWith(".bz2", StringComparison.Ordinal) || entry.Path.EndsWith(".xz", StringComparison.Ordinal) || entry.Path.EndsWith(".lzma", StringComparison.Ordinal))
+            if (entry.Path.EndsWith(".bz2", StringComparison.Ordinal) || entry.Path.EndsWith(".xz", StringComparison.Ordinal) || entry.Path.EndsWith(".lzma", StringComparison.Ordinal))
             {
                 problems.Add(new TreeProblem(entry.Path, TreeProblemKind.MalformedManifest, "unsupported Manifest compression"));
                 return null;
             }
 
-            return new UTF8Encoding(false, true).GetString(data).Split('\n');
+            return ManifestText.Lines(data, gzip: entry.Path.EndsWith(".gz", StringComparison.Ordinal));
         }
         catch (Exception e) when (e is InvalidDataException or DecoderFallbackException)
         {

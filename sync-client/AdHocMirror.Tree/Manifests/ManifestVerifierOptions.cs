@@ -12,4 +12,10 @@ public sealed class ManifestVerifierOptions
     /// hashes every file.
     /// </summary>
     public string? UnchangedReference { get; set; }
+
+    /// <summary>
+    /// Listings of the tree and of <see cref="UnchangedReference"/> started while the tree was being received; verification
+    /// then lists again only the directories changed since. Null lists both trees during verification.
+    /// </summary>
+    public ListingsAhead? ListedAhead { get; set; }
 }

@@ -48,7 +48,7 @@ internal sealed class UnchangedReference
     /// Reads the reference's top-level Manifest and lists both trees; null (hash everything) when the reference has no
     /// readable Manifest or listings cannot prove identity on this filesystem.
     /// </summary>
-    public static async Task<UnchangedReference?> OpenAsync(string root, string newRoot, ManifestSet newTree, ParallelOptions parallel)
+    public static async Task<UnchangedReference?> OpenAsync(string root, string newRoot, ManifestSet newTree, ParallelOptions parallel, ListingsAhead? ahead)
     {
         byte[] top;
         try
@@ -66,7 +66,8 @@ internal sealed class UnchangedReference
             return null;
         }
 
-        var listed = await Task.Run(() => ListedTrees.Read(newRoot, root, newTree.Ignored, parallel), parallel.CancellationToken);
+        var earlier = ahead is null ? null : await ahead.TakeAsync(newRoot, root, newTree.Ignored);
+        var listed = await Task.Run(() => ListedTrees.Read(newRoot, root, newTree.Ignored, parallel, earlier), parallel.CancellationToken);
         if (listed is null)
         {
             return null;
@@ -177,18 +178,9 @@ internal sealed class UnchangedReference
                 return null;
             }
 
-            var data = await File.ReadAllBytesAsync(path, token);
-            if (path.EndsWith(".gz", StringComparison.Ordinal))
-            {
-                await using var gzip = new GZipStream(new MemoryStream(data), CompressionMode.Decompress);
-                using var plain = new MemoryStream();
-                await gzip.CopyToAsync(plain, token);
-                data = plain.ToArray();
-            }
-
-            return Encoding.UTF8.GetString(data).Split('\n');
+            return ManifestText.Lines(await File.ReadAllBytesAsync(path, token), gzip: path.EndsWith(".gz", StringComparison.Ordinal));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or DecoderFallbackException)
         {
             return null;
         }

@@ -29,6 +29,19 @@ internal sealed class RawListing
         [.. Entries.Select(e => (Encoding.UTF8.GetString(NameOf(e)), e.Inode, e.Kind))];
 }
 
+/// <summary>
+/// A directory's own inode and change time (ctime), taken just before it is listed. The kernel sets a directory's ctime
+/// to the current time whenever a name in it is added, removed or renamed (and nothing can set it back), so an equal
+/// stamp later, for a stamp older than the clock's reading before it was taken, means the same names and inodes.
+/// </summary>
+internal readonly record struct DirectoryStamp(ulong Inode, long Seconds, uint Nanoseconds)
+{
+    public bool IsBefore(in ClockReading clock) => Seconds < clock.Seconds || (Seconds == clock.Seconds && Nanoseconds < clock.Nanoseconds);
+}
+
+/// <summary>A reading of the coarse real-time clock, the clock that the kernel stamps inode times from.</summary>
+internal readonly record struct ClockReading(long Seconds, long Nanoseconds);
+
 /// <summary>One name of a <see cref="RawListing"/>: where its bytes are, and the inode it is bound to.</summary>
 internal readonly record struct RawEntry(int Offset, int Length, ulong Inode, EntryKind Kind);
 
@@ -46,6 +59,10 @@ internal static class DirectoryReader
     private const int AtEmptyPath = 0x1000;
     private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxType = 0x1;
+    private const uint StatxCtime = 0x80;
+    private const uint StatxIno = 0x100;
+    private const int AtFdCwd = -100;
+    private const int ClockRealtimeCoarse = 5;
     private const int BufferSize = 64 << 10;
 
     // Filesystems whose readdir d_ino is the inode's st_ino and unique on the device. Elsewhere (overlayfs, network
@@ -87,11 +104,13 @@ internal static class DirectoryReader
 
     /// <summary>
     /// Lists <paramref name="path"/> (never following a symlink at its end) into <paramref name="entries"/>, without "." and "..".
-    /// False with an error when it cannot be opened or read; <paramref name="device"/> is the directory's own device.
+    /// False with an error when it cannot be opened or read; <paramref name="device"/> is the directory's own device,
+    /// <paramref name="stamp"/> its inode and ctime from before the names were read.
     /// </summary>
-    public static unsafe bool TryList(string path, RawListing entries, out ulong device, out string? error)
+    public static unsafe bool TryList(string path, RawListing entries, out ulong device, out DirectoryStamp stamp, out string? error)
     {
         device = 0;
+        stamp = default;
         var fd = Open(path, ORdOnly | ODirectory | ONoFollow | OCloExec);
         if (fd < 0)
         {
@@ -102,13 +121,14 @@ internal static class DirectoryReader
         try
         {
             var stat = stackalloc byte[256];
-            if (Statx(fd, string.Empty, AtEmptyPath, StatxType, stat) != 0)
+            if (Statx(fd, string.Empty, AtEmptyPath, StatxType | StatxIno | StatxCtime, stat) != 0)
             {
                 error = Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
                 return false;
             }
 
             device = ((ulong)*(uint*)(stat + 136) << 32) | *(uint*)(stat + 140);
+            stamp = StampOf(stat);
             var buffer = t_buffer ??= new byte[BufferSize];
             fixed (byte* start = buffer)
             {
@@ -166,6 +186,30 @@ internal static class DirectoryReader
         }
     }
 
+    /// <summary>The stamp of the directory at <paramref name="path"/> now (false when it is gone or no longer a directory).</summary>
+    public static unsafe bool TryStamp(string path, out DirectoryStamp stamp)
+    {
+        stamp = default;
+        var stat = stackalloc byte[256];
+        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxIno | StatxCtime, stat) != 0 || (*(ushort*)(stat + 28) & 0xF000) != 0x4000)
+        {
+            return false;
+        }
+
+        stamp = StampOf(stat);
+        return true;
+    }
+
+    /// <summary>The coarse real-time clock now: a change made after this reading gets a ctime at least this late.</summary>
+    public static unsafe ClockReading CoarseNow()
+    {
+        var time = stackalloc long[2];
+        return ClockGetTime(ClockRealtimeCoarse, time) == 0 ? new ClockReading(time[0], time[1]) : new ClockReading(long.MinValue, 0);
+    }
+
+    // struct statx: stx_ino at 32, stx_ctime (s64 tv_sec, u32 tv_nsec) at 96.
+    private static unsafe DirectoryStamp StampOf(byte* stat) => new(*(ulong*)(stat + 32), *(long*)(stat + 96), *(uint*)(stat + 104));
+
     /// <summary>DT_UNKNOWN: the filesystem left the type out, so ask the inode itself.</summary>
     private static unsafe EntryKind KindOf(int directory, string name)
     {
@@ -188,7 +232,7 @@ internal static class DirectoryReader
     {
         try
         {
-            return TryList("/", new RawListing(), out _, out _);
+            return TryList("/", new RawListing(), out _, out _, out _);
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
@@ -207,6 +251,9 @@ internal static class DirectoryReader
 
     [DllImport("libc", EntryPoint = "statfs", SetLastError = true)]
     private static extern unsafe int StatFs([MarshalAs(UnmanagedType.LPUTF8Str)] string path, long* buffer);
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern unsafe int ClockGetTime(int clock, long* timespec);
 
     [DllImport("libc", EntryPoint = "close")]
     private static extern int Close(int fd);

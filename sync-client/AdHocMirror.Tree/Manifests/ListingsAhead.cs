@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using AdHocMirror.Tree.Native;
+using AdHocMirror.Tree.OpenPgp;
+
+namespace AdHocMirror.Tree.Manifests;
+
+/// <summary>
+/// The directory listings that verification with a reference needs (README "Skipping unchanged files"), read while the
+/// transfer into the staged tree still runs: rsync leaves most of a core idle, and listing both trees is the larger part
+/// of verifying an incremental sync. Each listing carries its directory's stamp; verification afterwards lists again
+/// only the directories whose stamp changed (those rsync wrote into), so what it uses is the trees as they are then.
+/// Made with the reference's IGNOREs, used only when the new tree's top-level Manifest IGNOREs the same paths.
+/// </summary>
+public sealed class ListingsAhead : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource<ListedAhead?> _listing = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ListingsAhead(string stagedRoot, string referenceRoot)
+    {
+        // One thread at nice 19: it takes only the CPU that the transfer leaves idle, so rsync is not slowed by it.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 1, CancellationToken = _stop.Token };
+        new Thread(() =>
+        {
+            IdlePriority.LowerCurrentThread();
+            try
+            {
+                _listing.SetResult(Read(stagedRoot, referenceRoot, parallel));
+            }
+            catch (Exception e)
+            {
+                _listing.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = "listings ahead" }.Start();
+    }
+
+    /// <summary>Starts listing <paramref name="stagedRoot"/> (about to be written into) and <paramref name="referenceRoot"/> in the background.</summary>
+    public static ListingsAhead Start(string stagedRoot, string referenceRoot) => new(Path.GetFullPath(stagedRoot), Path.GetFullPath(referenceRoot));
+
+    /// <summary>The listings, when they were read for these trees with these IGNOREs; null otherwise (list afresh).</summary>
+    internal async Task<ListedAhead?> TakeAsync(string stagedRoot, string referenceRoot, IReadOnlyCollection<string> ignored)
+    {
+        ListedAhead? ahead;
+        try
+        {
+            ahead = await _listing.Task;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        return ahead is not null && ahead.StagedRoot == stagedRoot && ahead.ReferenceRoot == referenceRoot && ahead.Ignored.SetEquals(ignored)
+            ? ahead
+            : null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _listing.Task;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or UnauthorizedAccessException)
+        {
+            // Stopped, or could not list: verification lists for itself.
+        }
+
+        _stop.Dispose();
+    }
+
+    private static ListedAhead? Read(string stagedRoot, string referenceRoot, ParallelOptions parallel)
+    {
+        byte[] top;
+        try
+        {
+            top = File.ReadAllBytes(Path.Combine(referenceRoot, "Manifest"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        if (ClearSignedText.TryGetBody(top, out _) is not { } body
+            || !DirectoryReader.HasFaithfulInodes(stagedRoot, out var device) || !DirectoryReader.HasFaithfulInodes(referenceRoot, out var other) || device != other)
+        {
+            return null;
+        }
+
+        // Unverified here, and need not be: these IGNOREs only decide what is listed, and are used only if the new tree's equal them.
+        var manifest = new ManifestSet();
+        manifest.Add(body, string.Empty, "Manifest", [], []);
+        var ignored = manifest.Ignored.ToHashSet(StringComparer.Ordinal);
+        var clock = DirectoryReader.CoarseNow();
+        var staged = new ConcurrentDictionary<string, ListedTrees.Listing>(StringComparer.Ordinal);
+        var reference = new ConcurrentDictionary<string, ListedTrees.Listing>(StringComparer.Ordinal);
+        ListedTrees.ListInto([new(stagedRoot, staged, null), new(referenceRoot, reference, null)], ListedTrees.IgnoredByDirectory(ignored), null, parallel);
+        return new ListedAhead(stagedRoot, referenceRoot, ignored, clock, staged, reference);
+    }
+}
+
+/// <summary>Listings read ahead: the clock reading taken before the first of them, and the IGNOREs they leave out.</summary>
+internal sealed record ListedAhead(
+    string StagedRoot, string ReferenceRoot, HashSet<string> Ignored, ClockReading ListedFrom,
+    IReadOnlyDictionary<string, ListedTrees.Listing> Staged, IReadOnlyDictionary<string, ListedTrees.Listing> Reference);
