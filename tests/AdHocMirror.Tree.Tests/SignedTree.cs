@@ -38,6 +38,14 @@ internal sealed class SignedTree : IAsyncDisposable
 
     public string File(string relative) => System.IO.Path.Combine(Path, relative);
 
+    /// <summary>A hard-link clone of the tree beside it (as the spare is, and as rsync --link-dest stages): every file the same inode.</summary>
+    public async Task<string> HardLinkCloneAsync(string name = "staging")
+    {
+        var clone = Temp.Combine(name);
+        (await ExternalProcess.RunAsync("cp", ["-al", Path, clone])).EnsureSuccess("cp -al");
+        return clone;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Keyring.DisposeAsync();

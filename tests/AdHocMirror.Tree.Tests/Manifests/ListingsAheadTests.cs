@@ -68,8 +68,7 @@ public sealed class ListingsAheadTests
     /// </summary>
     private static async Task<string> CloneSettledAsync(SignedTree tree)
     {
-        var staging = tree.Temp.Combine("staging");
-        (await ExternalProcess.RunAsync("cp", ["-al", tree.Path, staging])).EnsureSuccess("cp -al");
+        var staging = await tree.HardLinkCloneAsync();
         var cloned = DirectoryReader.CoarseNow();
         await Eventually.TrueAsync(() => DirectoryReader.CoarseNow() != cloned, "the coarse clock to tick", TimeSpan.FromSeconds(5));
         return staging;

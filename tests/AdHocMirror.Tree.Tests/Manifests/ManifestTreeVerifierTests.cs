@@ -185,8 +185,7 @@ public sealed class ManifestTreeVerifierTests
     public async Task Skip_unchanged_hashes_only_what_is_not_a_proven_hard_link()
     {
         await using var tree = await SignedTree.CreateAsync(files: 200);
-        var staging = tree.Temp.Combine("staging");
-        (await ExternalProcess.RunAsync("cp", ["-al", tree.Path, staging])).EnsureSuccess("cp -al");
+        var staging = await tree.HardLinkCloneAsync();
         var changes = await GentooTree.NextVersionAsync(staging, seed: 9, changes: 20, new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero), tree.Key);
         var staySame = GentooTree.ListContent(staging).First(f => f.EndsWith(".ebuild", StringComparison.Ordinal) && !changes.Changed.Contains(f) && !changes.Added.Contains(f));
 
@@ -209,8 +208,7 @@ public sealed class ManifestTreeVerifierTests
     public async Task Skip_unchanged_does_not_reread_sub_Manifests_shared_with_the_reference_and_still_hashes_every_new_inode()
     {
         await using var tree = await SignedTree.CreateAsync(files: 200);
-        var staging = tree.Temp.Combine("staging");
-        (await ExternalProcess.RunAsync("cp", ["-al", tree.Path, staging])).EnsureSuccess("cp -al");
+        var staging = await tree.HardLinkCloneAsync();
         var changes = await GentooTree.NextVersionAsync(staging, seed: 9, changes: 20, new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero), tree.Key);
         var shared = LinkUnchangedManifests(staging, tree.Path);
         Assert.True(shared > 10, $"only {shared} Manifests unchanged");
@@ -236,8 +234,7 @@ public sealed class ManifestTreeVerifierTests
     public async Task Unchanged_directories_are_proven_by_their_listings_yet_a_file_planted_in_one_is_found()
     {
         await using var tree = await SignedTree.CreateAsync(files: 200);
-        var staging = tree.Temp.Combine("staging");
-        (await ExternalProcess.RunAsync("cp", ["-al", tree.Path, staging])).EnsureSuccess("cp -al");
+        var staging = await tree.HardLinkCloneAsync();
         var changes = await GentooTree.NextVersionAsync(staging, seed: 9, changes: 5, new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero), tree.Key);
         LinkUnchangedManifests(staging, tree.Path);
         var skipping = new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = tree.Path });
@@ -259,8 +256,7 @@ public sealed class ManifestTreeVerifierTests
     public async Task A_directory_the_reference_IGNOREd_is_hashed_even_when_every_inode_is_shared()
     {
         await using var tree = await SignedTree.CreateAsync(files: 200);
-        var staging = tree.Temp.Combine("staging");
-        (await ExternalProcess.RunAsync("cp", ["-al", tree.Path, staging])).EnsureSuccess("cp -al");
+        var staging = await tree.HardLinkCloneAsync();
         var file = GentooTree.ListContent(tree.Path).First(f => f.EndsWith(".ebuild", StringComparison.Ordinal));
         var directory = Path.GetDirectoryName(file)!;
 
