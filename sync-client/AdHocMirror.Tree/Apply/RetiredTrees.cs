@@ -14,12 +14,20 @@ internal static class RetiredTrees
 {
     internal const string Marker = ".ahm-retired-";
 
-    /// <summary>Renames <paramref name="path"/> (a sibling of <paramref name="repository"/>) to a fresh retired name.</summary>
+    /// <summary>
+    /// Renames <paramref name="path"/> (a sibling of <paramref name="repository"/>) to a fresh retired name, after moving
+    /// the machine's own data (<see cref="LocalData"/>) it may hold into the repository.
+    /// </summary>
     public static string Retire(string repository, string path)
     {
         if (IsRetired(repository, path))
         {
             return path;
+        }
+
+        if (Directory.Exists(path) && (File.GetAttributes(path) & FileAttributes.ReparsePoint) == 0)
+        {
+            LocalData.MoveInto(path, repository);
         }
 
         var retired = TreeSwap.Sibling(repository, Marker + Guid.NewGuid().ToString("N")[..12]);

@@ -16,7 +16,9 @@ namespace AdHocMirror.Tree.Apply;
 /// Recovery rule: if the repo path is missing, <c>.ahm-verified</c> is moved in if present, else <c>.ahm-previous</c>
 /// is moved back; then every other <c>.NAME.ahm-*</c> sibling (staging dirs, old trees) is retired and removed, except
 /// the spare <c>.NAME.ahm-spare</c> when <see cref="StagingOptions.KeepSpare"/>. A retired tree or a spare is never
-/// moved into place. Removal is synchronous unless <see cref="StagingOptions.RemoveInBackground"/>.
+/// moved into place. Removal is synchronous unless <see cref="StagingOptions.RemoveInBackground"/>. The machine's own
+/// data under the repository (<see cref="LocalData"/>) moves from the old tree into the new one right after the swap,
+/// and is moved into the repository from any tree about to be retired, so a crash in between loses none of it.
 /// </remarks>
 public static class TreeSwap
 {
@@ -43,6 +45,8 @@ public static class TreeSwap
         if (!options.ForceRenameFallback && LinuxRename.TryExchange(staging, repository))
         {
             step("exchanged");
+            LocalData.MoveInto(staging, repository);
+            step("carried-local");
             SetAside(repository, staging, options);
             step("deleted-old");
             return;
@@ -58,6 +62,8 @@ public static class TreeSwap
         step("moved-old-aside");
         LinuxRename.Rename(verified, repository);
         step("installed");
+        LocalData.MoveInto(previous, repository);
+        step("carried-local");
         SetAside(repository, previous, options);
         step("deleted-old");
     }

@@ -6,7 +6,9 @@ namespace AdHocMirror.Tree.Native;
 internal static class LinuxRename
 {
     private const int AtFdCwd = -100;
+    private const uint RenameNoReplace = 1;
     private const uint RenameExchange = 2;
+    private const int EExist = 17;
     private const int EInval = 22;
     private const int ENoSys = 38;
     private const int EOpNotSupp = 95;
@@ -48,6 +50,44 @@ internal static class LinuxRename
             var errno = Marshal.GetLastPInvokeError();
             throw new IOException($"rename({from}, {to}) failed: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
+    }
+
+    /// <summary>
+    /// Moves <paramref name="from"/> to <paramref name="to"/> unless something is already there (false then): atomically
+    /// with RENAME_NOREPLACE, else (filesystems without it) checked just before a plain rename.
+    /// </summary>
+    public static bool TryMoveNoReplace(string from, string to)
+    {
+        try
+        {
+            if (OperatingSystem.IsLinux() && Renameat2(AtFdCwd, from, AtFdCwd, to, RenameNoReplace) == 0)
+            {
+                return true;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // Fall through to the checked rename.
+        }
+
+        var errno = OperatingSystem.IsLinux() ? Marshal.GetLastPInvokeError() : EInval;
+        if (errno == EExist)
+        {
+            return false;
+        }
+
+        if (errno is not (EInval or ENoSys or EOpNotSupp))
+        {
+            throw new IOException($"renameat2({from}, {to}, RENAME_NOREPLACE) failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+
+        if (FileIdentity.TryGet(to, out _))
+        {
+            return false;
+        }
+
+        Rename(from, to);
+        return true;
     }
 
     [DllImport("libc", EntryPoint = "renameat2", SetLastError = true)]

@@ -46,6 +46,27 @@ public sealed class StagingAreaTests
         public async Task RsyncAsync(StagingArea staging, string? source = null) =>
             (await ExternalProcess.RunAsync("rsync", PortageRsync.Arguments(source ?? Upstream, staging.Path, staging.LinkDest))).EnsureSuccess("rsync");
 
+        /// <summary>What an older install keeps under the repository: downloaded sources, binary packages, local additions.</summary>
+        public void WriteLocalData()
+        {
+            foreach (var (path, text) in LocalFiles)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(Repo, path))!);
+                File.WriteAllText(Path.Combine(Repo, path), text);
+            }
+        }
+
+        public void AssertLocalData(string tree)
+        {
+            foreach (var (path, text) in LocalFiles)
+            {
+                Assert.Equal(text, File.ReadAllText(Path.Combine(tree, path)));
+            }
+        }
+
+        private static readonly (string Path, string Text)[] LocalFiles =
+            [("distfiles/foo-1.0.tar.gz", "a download"), ("packages/app-misc/foo-1.0.gpkg.tar", "a binary package"), ("local/README", "mine")];
+
         public IEnumerable<string> Leftovers() =>
             Directory.EnumerateFileSystemEntries(Temp.Combine("repos")).Select(Path.GetFileName).Where(n => n != "gentoo" && n != ".gentoo.ahm-lock")!;
 
@@ -129,10 +150,12 @@ public sealed class StagingAreaTests
 
     [Theory]
     [InlineData(false, "exchanged", 2)]
+    [InlineData(false, "carried-local", 2)]
     [InlineData(false, "deleted-old", 2)]
     [InlineData(true, "marked-verified", 1)]
     [InlineData(true, "moved-old-aside", 2)]
     [InlineData(true, "installed", 2)]
+    [InlineData(true, "carried-local", 2)]
     [InlineData(true, "deleted-old", 2)]
     [InlineData(false, "exchanged", 2, true)]
     [InlineData(true, "moved-old-aside", 2, true)]
@@ -141,9 +164,11 @@ public sealed class StagingAreaTests
     [InlineData(true, "marked-verified", 1, false, true)]
     [InlineData(true, "moved-old-aside", 2, false, true)]
     [InlineData(true, "installed", 2, false, true)]
+    [InlineData(false, "carried-local", 2, false, true)]
     public async Task A_crash_after_any_commit_step_recovers_to_the_old_or_the_new_verified_tree(bool fallback, string crashAfter, int expected, bool background = false, bool keepSpare = false)
     {
         await using var setup = await Setup.CreateAsync(files: 40, changes: 6);
+        setup.WriteLocalData();
         var options = new StagingOptions
         {
             ForceRenameFallback = fallback,
@@ -169,6 +194,7 @@ public sealed class StagingAreaTests
         TreeSwap.Recover(setup.Repo, new StagingOptions { RemoveInBackground = background, KeepSpare = keepSpare });
 
         Assert.Equal(expected == 1 ? V1 : V2, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
+        setup.AssertLocalData(setup.Repo);
         if (background)
         {
             // Whatever is left is retired at once (never again a candidate for the repository path), then removed.
@@ -258,6 +284,32 @@ public sealed class StagingAreaTests
             Assert.True(FileIdentity.TryGet(Path.Combine(clone, f), out var b));
             Assert.Equal(a.Inode, b.Inode);
         });
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task The_machines_own_data_under_the_repository_stays_in_it_across_syncs(bool fallback, bool keepSpare)
+    {
+        await using var setup = await Setup.CreateAsync(files: 40, changes: 4);
+        setup.WriteLocalData();
+        var options = new StagingOptions { KeepSpare = keepSpare, ForceRenameFallback = fallback };
+        var spare = Path.Combine(Path.GetDirectoryName(setup.Repo)!, ".gentoo.ahm-spare");
+        foreach (var round in new[] { 1, 2 })
+        {
+            using (var staging = StagingArea.Create(setup.Repo, options))
+            {
+                await setup.RsyncAsync(staging);
+                Assert.All(LocalData.Names, n => Assert.False(Path.Exists(Path.Combine(staging.Path, n)), $"round {round}: {n} was received"));
+                staging.Commit();
+            }
+
+            Assert.Equal(V2, (await setup.VerifiedVersionAsync(setup.Repo)).Generated);
+            setup.AssertLocalData(setup.Repo);
+            Assert.All(LocalData.Names, n => Assert.False(Path.Exists(Path.Combine(spare, n)), $"round {round}: {n} left in the spare"));
+        }
     }
 
     [Theory]
