@@ -1,4 +1,5 @@
 using System.Globalization;
+using AdHocMirror.Tree.Apply;
 using AdHocMirror.Tree.Manifests;
 using AdHocMirror.Tree.OpenPgp;
 using AdHocMirror.Tree.Processes;
@@ -64,7 +65,9 @@ public sealed class SignedGitVerifier(IProcessRunner? runner = null, string git 
                 var status = await Git(repository, keyring, ["status", "--porcelain=v1", "-z", "--untracked-files=all"], cancellationToken);
                 foreach (var item in status.StandardOutput.Split('\0', StringSplitOptions.RemoveEmptyEntries))
                 {
-                    if (item.Length > 3)
+                    // Untracked files of the machine's own (DISTDIR and the like under an older install's repository)
+                    // are not the tree's, as an rsync tree's Manifest IGNOREs them.
+                    if (item.Length > 3 && !(item.StartsWith("??", StringComparison.Ordinal) && IsLocalData(item[3..])))
                     {
                         var kind = item.StartsWith("??", StringComparison.Ordinal) ? TreeProblemKind.Uncovered
                             : item.Contains('D', StringComparison.Ordinal) ? TreeProblemKind.Missing : TreeProblemKind.HashMismatch;
@@ -100,4 +103,7 @@ public sealed class SignedGitVerifier(IProcessRunner? runner = null, string git 
             Timeout = TimeSpan.FromMinutes(2),
         }, cancellationToken);
     }
+
+    private static bool IsLocalData(string path) =>
+        LocalData.Names.Any(n => path == n || path.StartsWith(n + "/", StringComparison.Ordinal));
 }

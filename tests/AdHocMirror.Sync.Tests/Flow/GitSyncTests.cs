@@ -27,6 +27,9 @@ public sealed class GitSyncTests
         Assert.Equal(daemon.UriFor("gentoo"), run.Source);
         Assert.Equal(first, await HeadAsync(world));
         Assert.True(await VerifiesAsync(world), "installed checkout verifies");
+        var download = Path.Combine(world.Repository, "distfiles", "foo-1.0.tar.gz");
+        Directory.CreateDirectory(Path.GetDirectoryName(download)!);
+        await File.WriteAllTextAsync(download, "DISTDIR under the repository, as on older installs");
 
         await GentooTree.NextVersionAsync(upstream, seed: 9, changes: 6, SyncWorld.V2, key: null);
         var second = await GentooGitTree.CommitAsync(upstream, world.Key, SyncWorld.V2, "Next version");
@@ -39,6 +42,7 @@ public sealed class GitSyncTests
         Assert.Equal("git", next.Result.GetProperty("protocol").GetString());
         Assert.Equal(second, await HeadAsync(world));
         Assert.True(await VerifiesAsync(world), "updated checkout verifies");
+        Assert.True(File.Exists(download), "distfiles/ stays in the repository");
 
         var again = await world.SyncAsync("--official", noOfficial);
         Assert.Equal("up_to_date", again.Status);

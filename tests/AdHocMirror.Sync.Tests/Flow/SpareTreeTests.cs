@@ -34,6 +34,9 @@ public sealed class SpareTreeTests
         var (world, v2, v3) = await SetupAsync();
         await using var owned = world;
         var v1Root = await InodeAsync(world.Repository);
+        var download = Path.Combine(world.Repository, "distfiles", "foo-1.0.tar.gz");
+        Directory.CreateDirectory(Path.GetDirectoryName(download)!);
+        await File.WriteAllTextAsync(download, "DISTDIR under the repository, as on older installs");
         var first = await world.SyncAsync("--no-coordinator", "--official", v2.Uri);
         Assert.True(first.ExitCode == 0, first.ToString());
         Assert.Equal(v1Root, await InodeAsync(Spare(world))); // the replaced V1 tree is the spare, not removed
@@ -46,6 +49,8 @@ public sealed class SpareTreeTests
         Assert.Equal(v1Root, await InodeAsync(world.Repository)); // staging was the spare: the V1 dir now holds V3
         Assert.Equal(v2Root, await InodeAsync(Spare(world)));
         Assert.Equal(V3, (await world.VerifyRepositoryAsync()).Generated);
+        Assert.True(File.Exists(download), "distfiles/ stays in the repository, as with portage's in-place rsync");
+        Assert.False(Directory.Exists(Path.Combine(Spare(world), "distfiles")));
         // V1 → V3 in the spare, with --link-dest to V2: files changed V1 → V2 are linked, not sent; only V2 → V3 travels,
         // the same bytes as a bare in-place rsync of V2 → V3 with portage's options.
         var bare = world.Dir.Combine("bare");

@@ -74,4 +74,27 @@ public sealed class SignedGitVerifierTests
         Assert.Contains(result.Problems, p => p.Path == "profiles/package.mask");
         Assert.Contains(result.Problems, p => p.Path == "profiles/extra" && p.Kind == TreeProblemKind.Uncovered);
     }
+
+    [Fact]
+    public async Task Untracked_files_of_the_machines_own_under_distfiles_packages_and_local_are_not_the_trees()
+    {
+        using var temp = new TempDir();
+        var key = await TestSigningKey.SharedAsync();
+        var repo = temp.Combine("repo");
+        await GentooGitTree.CreateAsync(repo, new GentooTreeOptions { Files = 20, Timestamp = First }, key);
+        await using var keyring = await OpenPgpKeyring.OpenAsync(key.PublicKeyFile);
+        foreach (var path in new[] { "distfiles/foo-1.0.tar.gz", "packages/app-misc/foo-1.0.gpkg.tar", "local/README" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(repo, path))!);
+            await File.WriteAllTextAsync(Path.Combine(repo, path), "mine\n");
+        }
+
+        var result = await Verifier.VerifyAsync(repo, keyring);
+        Assert.True(result.Succeeded, result.Summary);
+
+        Directory.CreateDirectory(Path.Combine(repo, "app-misc", "distfiles"));
+        await File.WriteAllTextAsync(Path.Combine(repo, "app-misc", "distfiles", "not-top-level"), "planted\n");
+        var planted = await Verifier.VerifyAsync(repo, keyring);
+        Assert.Contains(planted.Problems, p => p.Path == "app-misc/distfiles/not-top-level" && p.Kind == TreeProblemKind.Uncovered);
+    }
 }
