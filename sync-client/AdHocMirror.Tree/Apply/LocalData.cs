@@ -20,6 +20,10 @@ internal static class LocalData
     public static IReadOnlyList<string> Names { get; } =
         [.. PortageRsync.Options.Where(o => o.StartsWith("--exclude=/", StringComparison.Ordinal)).Select(o => o["--exclude=/".Length..]).Where(n => n != ".git")];
 
+    /// <summary>Whether <paramref name="path"/> (relative to the repository) is one of these names or lies below one.</summary>
+    public static bool Contains(string path) =>
+        Names.Any(n => path == n || path.StartsWith(n + "/", StringComparison.Ordinal));
+
     /// <summary>Moves each such name that <paramref name="from"/> holds and <paramref name="into"/> (an existing directory) lacks.</summary>
     public static void MoveInto(string from, string into)
     {

@@ -25,7 +25,7 @@ internal static class RetiredTrees
             return path;
         }
 
-        if (Directory.Exists(path) && (File.GetAttributes(path) & FileAttributes.ReparsePoint) == 0)
+        if (TreeSwap.IsPlainDirectory(path))
         {
             LocalData.MoveInto(path, repository);
         }

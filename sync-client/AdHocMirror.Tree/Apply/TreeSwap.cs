@@ -102,7 +102,8 @@ public static class TreeSwap
         return true;
     }
 
-    private static bool IsPlainDirectory(string path) =>
+    /// <summary>A directory itself, not a symlink to one.</summary>
+    internal static bool IsPlainDirectory(string path) =>
         Directory.Exists(path) && (File.GetAttributes(path) & FileAttributes.ReparsePoint) == 0;
 
     /// <summary>
@@ -155,7 +156,7 @@ public static class TreeSwap
 
             try
             {
-                if (!Directory.Exists(leftover) || (File.GetAttributes(leftover) & FileAttributes.ReparsePoint) != 0)
+                if (!IsPlainDirectory(leftover))
                 {
                     DeleteTree(leftover);
                     continue;
@@ -180,7 +181,7 @@ public static class TreeSwap
         {
             try
             {
-                if (Directory.Exists(path) && (File.GetAttributes(path) & FileAttributes.ReparsePoint) == 0)
+                if (IsPlainDirectory(path))
                 {
                     Directory.Delete(path, recursive: true);
                 }

@@ -67,7 +67,7 @@ public sealed class SignedGitVerifier(IProcessRunner? runner = null, string git 
                 {
                     // Untracked files of the machine's own (DISTDIR and the like under an older install's repository)
                     // are not the tree's, as an rsync tree's Manifest IGNOREs them.
-                    if (item.Length > 3 && !(item.StartsWith("??", StringComparison.Ordinal) && IsLocalData(item[3..])))
+                    if (item.Length > 3 && !(item.StartsWith("??", StringComparison.Ordinal) && LocalData.Contains(item[3..])))
                     {
                         var kind = item.StartsWith("??", StringComparison.Ordinal) ? TreeProblemKind.Uncovered
                             : item.Contains('D', StringComparison.Ordinal) ? TreeProblemKind.Missing : TreeProblemKind.HashMismatch;
@@ -103,7 +103,4 @@ public sealed class SignedGitVerifier(IProcessRunner? runner = null, string git 
             Timeout = TimeSpan.FromMinutes(2),
         }, cancellationToken);
     }
-
-    private static bool IsLocalData(string path) =>
-        LocalData.Names.Any(n => path == n || path.StartsWith(n + "/", StringComparison.Ordinal));
 }

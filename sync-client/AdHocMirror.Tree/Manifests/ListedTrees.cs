@@ -75,7 +75,7 @@ internal sealed class ListedTrees
     /// </summary>
     public static ListedTrees? Read(string stagedRoot, string referenceRoot, IReadOnlyCollection<string> ignored, ParallelOptions parallel, ListedAhead? ahead = null)
     {
-        if (!DirectoryReader.HasFaithfulInodes(stagedRoot, out var device) || !DirectoryReader.HasFaithfulInodes(referenceRoot, out var other) || device != other)
+        if (!CanProveIdentity(stagedRoot, referenceRoot, out var device))
         {
             return null;
         }
@@ -85,6 +85,10 @@ internal sealed class ListedTrees
         ListInto([new(stagedRoot, staged, ahead?.Staged), new(referenceRoot, reference, ahead?.Reference)], IgnoredByDirectory(ignored), ahead?.ListedFrom, parallel);
         return new ListedTrees(staged, reference, device);
     }
+
+    /// <summary>Whether listings can prove files the same here: both trees on one device whose directory entries carry the inodes' own numbers.</summary>
+    internal static bool CanProveIdentity(string stagedRoot, string referenceRoot, out ulong device) =>
+        DirectoryReader.HasFaithfulInodes(stagedRoot, out device) && DirectoryReader.HasFaithfulInodes(referenceRoot, out var other) && device == other;
 
     /// <summary>A map for a tree's listings, sized for as many directories as listed before (growing one is costly at 36,000).</summary>
     internal static ConcurrentDictionary<string, Listing> Listings(int? expected) =>

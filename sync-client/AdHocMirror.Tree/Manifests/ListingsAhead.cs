@@ -84,7 +84,7 @@ public sealed class ListingsAhead : IAsyncDisposable
         }
 
         if (ClearSignedText.TryGetBody(top, out _) is not { } body
-            || !DirectoryReader.HasFaithfulInodes(stagedRoot, out var device) || !DirectoryReader.HasFaithfulInodes(referenceRoot, out var other) || device != other)
+            || !ListedTrees.CanProveIdentity(stagedRoot, referenceRoot, out _))
         {
             return null;
         }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.IO.Compression;
 using System.IO.Enumeration;
 using System.Security.Cryptography;
 using System.Text;

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using AdHocMirror.Tree.Native;
 using AdHocMirror.Tree.OpenPgp;
@@ -40,9 +39,6 @@ internal sealed class UnchangedReference
 
     /// <summary>Directories (relative) proven identical to the reference's as a whole: the walk does not enter them.</summary>
     public HashSet<string> Proven { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>Sub-Manifests of the reference that are the same inode as the new tree's (not read again).</summary>
-    public int SharedManifests => _shared.Count;
 
     /// <summary>
     /// Reads the reference's top-level Manifest and lists both trees; null (hash everything) when the reference has no

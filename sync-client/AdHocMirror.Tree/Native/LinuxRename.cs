@@ -16,27 +16,10 @@ internal static class LinuxRename
     /// <summary>Atomically exchanges two existing paths. False when the kernel or filesystem cannot (then use two renames).</summary>
     public static bool TryExchange(string a, string b)
     {
-        if (!OperatingSystem.IsLinux())
+        var errno = Renameat2(a, b, RenameExchange);
+        if (errno is 0 or EInval or ENoSys or EOpNotSupp)
         {
-            return false;
-        }
-
-        try
-        {
-            if (Renameat2(AtFdCwd, a, AtFdCwd, b, RenameExchange) == 0)
-            {
-                return true;
-            }
-        }
-        catch (EntryPointNotFoundException)
-        {
-            return false;
-        }
-
-        var errno = Marshal.GetLastPInvokeError();
-        if (errno is EInval or ENoSys or EOpNotSupp)
-        {
-            return false;
+            return errno == 0;
         }
 
         throw new IOException($"renameat2({a}, {b}, RENAME_EXCHANGE) failed: {Marshal.GetPInvokeErrorMessage(errno)}");
@@ -58,22 +41,10 @@ internal static class LinuxRename
     /// </summary>
     public static bool TryMoveNoReplace(string from, string to)
     {
-        try
+        var errno = Renameat2(from, to, RenameNoReplace);
+        if (errno is 0 or EExist)
         {
-            if (OperatingSystem.IsLinux() && Renameat2(AtFdCwd, from, AtFdCwd, to, RenameNoReplace) == 0)
-            {
-                return true;
-            }
-        }
-        catch (EntryPointNotFoundException)
-        {
-            // Fall through to the checked rename.
-        }
-
-        var errno = OperatingSystem.IsLinux() ? Marshal.GetLastPInvokeError() : EInval;
-        if (errno == EExist)
-        {
-            return false;
+            return errno == 0;
         }
 
         if (errno is not (EInval or ENoSys or EOpNotSupp))
@@ -88,6 +59,24 @@ internal static class LinuxRename
 
         Rename(from, to);
         return true;
+    }
+
+    /// <summary>renameat2(2): 0, or the errno (ENOSYS where there is no such call: not Linux, or an old C library).</summary>
+    private static int Renameat2(string from, string to, uint flags)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return ENoSys;
+        }
+
+        try
+        {
+            return Renameat2(AtFdCwd, from, AtFdCwd, to, flags) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return ENoSys;
+        }
     }
 
     [DllImport("libc", EntryPoint = "renameat2", SetLastError = true)]
