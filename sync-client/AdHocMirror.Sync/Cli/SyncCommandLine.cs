@@ -35,13 +35,15 @@ public static class SyncCommandLine
         var coordinatorTimeout = new Option<string?>("--coordinator-timeout") { Description = "Deadline of each coordinator call [default: 10s]" };
         var reposConf = new Option<string?>("--repos-conf") { Description = "portage repos.conf file or directory [default: /etc/portage/repos.conf]" };
         var postsync = new Option<string?>("--postsync-dir") { Description = "Hooks run after a sync, as emerge does [default: /etc/portage/repo.postsync.d]" };
+        var rsyncOpt = new Option<string[]>("--rsync-opt") { Description = "Extra rsync option (repeatable; --rsync-opt=--bwlimit=500): only --bwlimit, --address, --sockopts, -4/--ipv4, -6/--ipv6", AllowMultipleArgumentsPerToken = false };
+        var noHooks = new Option<bool>("--no-postsync-hooks") { Description = "Do not run the postsync hooks: the caller runs them (portage's sync-type = ahm module does, as emerge runs them after every sync module)" };
         var json = new Option<bool>("--json") { Description = "Print a machine-readable result object on stdout" };
         var quiet = new Option<bool>("--quiet") { Description = "Print nothing but errors" };
         var root = new RootCommand("ahm-sync: sync a Gentoo repository from a newer nearby volunteer mirror, verify it, fall back to the official mirrors.\n"
             + "Exit codes: 0 synced or up to date, 2 configuration error, 5 no usable source, 6 verification refused, 7 locked, 130 interrupted.")
         {
             config, repo, coordinator, trust, noCoordinator, protocol, official, keyring, candidates, near, probe,
-            connectTimeout, transferTimeout, coordinatorTimeout, reposConf, postsync, json, quiet,
+            connectTimeout, transferTimeout, coordinatorTimeout, reposConf, postsync, noHooks, rsyncOpt, json, quiet,
         };
         root.SetAction(async (parsed, cancellationToken) =>
         {
@@ -63,6 +65,8 @@ public static class SyncCommandLine
                 CoordinatorTimeout = parsed.GetValue(coordinatorTimeout),
                 ReposConf = parsed.GetValue(reposConf),
                 PostSyncDir = parsed.GetValue(postsync),
+                NoPostSyncHooks = parsed.GetValue(noHooks),
+                RsyncOptions = parsed.GetValue(rsyncOpt) ?? [],
                 Json = parsed.GetValue(json),
                 Quiet = parsed.GetValue(quiet),
             };

@@ -47,7 +47,10 @@ public static class SyncConfiguration
             options.RepositoryName = name;
         }
 
-        var protocol = Setting(flags.Protocol, "protocol");
+        // sync-type = ahm: the entry was switched to the swarm (portage's ahm module); its sync-uri is the coordinator and
+        // its sync-ahm-* keys are this program's settings, below the settings file and flags.
+        var ahm = entry is { IsAhm: true } ? entry : null;
+        var protocol = Setting(flags.Protocol, "protocol") ?? ahm?.Get("sync-ahm-protocol");
         options.Protocol = protocol switch
         {
             null => entry?.SyncType == "git" || Directory.Exists(Path.Combine(options.Repository, ".git")) ? Protocol.Git : Protocol.Rsync,
@@ -56,23 +59,23 @@ public static class SyncConfiguration
             _ => throw new SettingsException($"protocol: '{protocol}' is neither rsync nor git"),
         };
 
-        options.Coordinator = flags.NoCoordinator ? null : Setting(flags.Coordinator, "coordinator");
+        options.Coordinator = flags.NoCoordinator ? null : Setting(flags.Coordinator, "coordinator") ?? ahm?.SyncUri;
         if (options.Coordinator is { } url && !IsHttpAddress(url))
         {
             throw new SettingsException($"coordinator: '{url}' is not a URL like https://HOST:PORT or http://HOST:PORT");
         }
 
-        options.CoordinatorTrust = Setting(flags.CoordinatorTrust, "coordinator_trust");
+        options.CoordinatorTrust = Setting(flags.CoordinatorTrust, "coordinator_trust") ?? ahm?.Get("sync-ahm-coordinator-trust");
         if (options.CoordinatorTrust is { } trust && !File.Exists(trust))
         {
             throw new SettingsException($"coordinator-trust: certificate file '{trust}' does not exist");
         }
 
         var official = flags.Official.Count > 0 ? flags.Official
-            : Setting(null, "official") is { } listed ? listed.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : (Setting(null, "official") ?? ahm?.Get("sync-ahm-official")) is { } listed ? listed.Split([',', ' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : [];
         options.Official.AddRange(official);
-        if (options.Official.Count == 0 && entry?.SyncUri is { } syncUri && UriMatches(syncUri, options.Protocol))
+        if (options.Official.Count == 0 && ahm is null && entry?.SyncUri is { } syncUri && UriMatches(syncUri, options.Protocol))
         {
             options.Official.Add(syncUri);
         }
@@ -90,7 +93,7 @@ public static class SyncConfiguration
             }
         }
 
-        options.Keyring = Setting(flags.Keyring, "keyring") ?? SyncOptions.DefaultKeyring;
+        options.Keyring = Setting(flags.Keyring, "keyring") ?? entry?.Get("sync-openpgp-key-path") ?? SyncOptions.DefaultKeyring;
         if (!File.Exists(options.Keyring))
         {
             throw new SettingsException($"keyring: OpenPGP key file '{options.Keyring}' does not exist (install app-crypt/openpgp-keys-gentoo-release, or pass --keyring FILE)");
@@ -108,6 +111,16 @@ public static class SyncConfiguration
         options.CoordinatorTimeout = Duration(Setting(flags.CoordinatorTimeout, "coordinator_timeout"), "coordinator-timeout", options.CoordinatorTimeout);
         options.IoTimeout = Duration(Setting(null, "io_timeout"), "io-timeout", options.IoTimeout);
         options.PostSyncDirectory = Setting(flags.PostSyncDir, "postsync_dir") ?? SyncOptions.DefaultPostSyncDirectory;
+        options.RunPostSyncHooks = !flags.NoPostSyncHooks;
+        foreach (var option in flags.RsyncOptions)
+        {
+            if (!SyncOptions.RsyncOptionsKept.Any(kept => kept.EndsWith('=') ? option.StartsWith(kept, StringComparison.Ordinal) && option.Length > kept.Length : option == kept))
+            {
+                throw new SettingsException($"rsync-opt: '{option}' is not one of {string.Join(", ", SyncOptions.RsyncOptionsKept.Select(k => k.EndsWith('=') ? k + "…" : k))} (options that change which files arrive would only fail verification)");
+            }
+
+            options.RsyncExtraOptions.Add(option);
+        }
         options.Json = flags.Json;
         options.Quiet = flags.Quiet;
         return options;

@@ -19,6 +19,8 @@ public sealed record SyncFlags
     public string? CoordinatorTimeout { get; init; }
     public string? ReposConf { get; init; }
     public string? PostSyncDir { get; init; }
+    public bool NoPostSyncHooks { get; init; }
+    public IReadOnlyList<string> RsyncOptions { get; init; } = [];
     public bool Json { get; init; }
     public bool Quiet { get; init; }
 }

@@ -55,6 +55,9 @@ public sealed class SyncOptions
     /// <summary>Directory of postsync hooks; run only when it exists.</summary>
     public string PostSyncDirectory { get; set; } = DefaultPostSyncDirectory;
 
+    /// <summary>False when the caller runs the hooks itself (portage's sync module: emerge runs repo.postsync.d after it returns).</summary>
+    public bool RunPostSyncHooks { get; set; } = true;
+
     public bool Json { get; set; }
 
     public bool Quiet { get; set; }
@@ -64,6 +67,15 @@ public sealed class SyncOptions
     /// command ends when the new tree is in place); an interrupted removal is redone by the next run.
     /// </summary>
     public bool RemoveOldTreeInBackground { get; set; } = true;
+
+    /// <summary>
+    /// rsync options added to portage's (<c>--rsync-opt</c>, repos.conf sync-rsync-extra-opts through the portage module):
+    /// only those that change how a mirror is reached, never which files arrive (<see cref="RsyncOptionsKept"/>).
+    /// </summary>
+    public List<string> RsyncExtraOptions { get; } = [];
+
+    /// <summary>Prefixes of the rsync options <see cref="RsyncExtraOptions"/> may hold: every tree is verified in full, so an --exclude could only fail.</summary>
+    public static IReadOnlyList<string> RsyncOptionsKept { get; } = ["--bwlimit=", "--address=", "--sockopts=", "--ipv4", "-4", "--ipv6", "-6"];
 
     public string Rsync { get; set; } = "rsync";
 

@@ -111,7 +111,7 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
                 attempts.Add(attempt.Record);
                 if (attempt.Installed is { } installedVersion)
                 {
-                    var hookFailures = attempt.Changed
+                    var hookFailures = attempt.Changed && options.RunPostSyncHooks
                         ? await new PostSyncHooks(options.PostSyncDirectory, TimeSpan.FromHours(1)).RunAsync(options.RepositoryName, source.Uri, repository, cancellationToken)
                         : [];
                     foreach (var failure in hookFailures)

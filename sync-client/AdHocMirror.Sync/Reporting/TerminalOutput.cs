@@ -10,7 +10,9 @@ public sealed class TerminalOutput(bool quiet, bool json, TextWriter? stdout = n
 {
     private readonly TextWriter _out = stdout ?? Console.Out;
     private readonly TextWriter _err = stderr ?? Console.Error;
-    private readonly bool _live = !quiet && !json && stderr is null && !Console.IsErrorRedirected;
+    // With --json the steps and the progress share stderr, so a caller that parses stdout (portage's ahm module) still
+    // shows progress when its user is at a terminal.
+    private readonly bool _live = !quiet && stderr is null && !Console.IsErrorRedirected;
     private readonly Lock _gate = new();
     private bool _progressShown;
 

@@ -19,6 +19,7 @@ public sealed partial class RsyncTransfer(SyncOptions options) : ITreeTransfer
             .Select(a => a == "--timeout=180" ? $"--timeout={Math.Max(1, (int)options.IoTimeout.TotalSeconds)}" : a)
             .ToList();
         var extra = new List<string> { "--no-human-readable" };
+        extra.AddRange(options.RsyncExtraOptions);
         if (uri.StartsWith("rsync://", StringComparison.Ordinal))
         {
             extra.Add($"--contimeout={Math.Max(1, (int)options.ConnectTimeout.TotalSeconds)}");

@@ -107,7 +107,7 @@ public sealed class MaliciousMirrorTests(ITestOutputHelper output)
     }
 
     /// <summary>Changes one ebuild of the published snapshot in place, as a malicious operator would; returns its path.</summary>
-    private static string Tamper(string servedTree)
+    internal static string Tamper(string servedTree)
     {
         var root = new DirectoryInfo(servedTree).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? servedTree;
         var ebuild = Directory.EnumerateFiles(root, "*.ebuild", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
