@@ -73,7 +73,8 @@ public sealed class PortageSyncModuleTests(ITestOutputHelper output)
         Assert.Equal(3, portage.HookCalls.Count);
 
         // git through the same module: the coordinator knows no git mirror here, so the official git upstream serves a
-        // first and an incremental sync; portage records each head (repo_revisions, through retrieve_head).
+        // first and an incremental sync; portage records each head (repo_revisions, through retrieve_head; only for a
+        // repository it does not take for volatile, which outside /var/db/repos needs volatile = no).
         await GitStoryAsync(swarm, portage, Run);
         Assert.Equal(5, portage.HookCalls.Count);
 
@@ -127,6 +128,7 @@ public sealed class PortageSyncModuleTests(ITestOutputHelper output)
                 sync-ahm-protocol = git
                 sync-ahm-official = git://127.0.0.1:{port}/gentoo
                 sync-openpgp-key-path = {swarm.KeyringFile}
+                volatile = no
                 """);
             var first = await run(() => portage.EmaintSyncAsync());
             Assert.True(first.ExitCode == 0, first.ToString());

@@ -19,6 +19,8 @@ public static class GentooTree
     private static readonly string[] CategoryPrefixes = ["app", "dev", "sys", "net", "media", "x11", "games", "sci", "www", "kde"];
     private static readonly string[] Words = ["misc", "libs", "util", "lang", "python", "perl", "ruby", "admin", "apps", "plugins", "fonts", "text", "video", "sound", "crypt", "fs", "kernel", "db", "vcs", "embedded"];
 
+    private const string RepoNameFile = "profiles/repo_name";
+
     /// <summary>Writes the content and signed Manifests of a tree.</summary>
     public static async Task CreateAsync(string directory, GentooTreeOptions options, TestSigningKey key)
     {
@@ -90,7 +92,8 @@ public static class GentooTree
     {
         var random = new Random(seed);
         var content = ListContent(directory);
-        var pool = content.Where(p => !p.StartsWith("metadata/timestamp", StringComparison.Ordinal)).ToList();
+        // A repository keeps its name from version to version.
+        var pool = content.Where(p => !p.StartsWith("metadata/timestamp", StringComparison.Ordinal) && p != RepoNameFile).ToList();
         var changed = new List<string>();
         var removed = new List<string>();
         var added = new List<string>();
@@ -205,6 +208,15 @@ public static class GentooTree
     {
         var full = Path.Combine(directory, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        if (relative == RepoNameFile)
+        {
+            // The real name, so that portage (tests run the reference portage on these trees) knows the repository.
+            File.Delete(full);
+            File.WriteAllText(full, "gentoo\n");
+            File.SetLastWriteTimeUtc(full, timestamp.UtcDateTime);
+            return;
+        }
+
         var header = Encoding.ASCII.GetBytes($"# {relative} seed {seed}\n");
         var data = new byte[size];
         header.AsSpan(0, Math.Min(header.Length, size)).CopyTo(data);
