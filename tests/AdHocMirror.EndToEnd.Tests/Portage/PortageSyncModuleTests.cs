@@ -72,11 +72,26 @@ public sealed class PortageSyncModuleTests(ITestOutputHelper output)
         Assert.Equal(File.ReadAllBytes(Path.Combine(swarm.UpstreamTree, tampered)), File.ReadAllBytes(Path.Combine(behind, tampered)));
         Assert.Equal(3, portage.HookCalls.Count);
 
+        // sync-user (root only): portage spawns ahm-sync as that user, so the new tree belongs to it.
+        var hooks = 3;
+        if (Environment.UserName == "root")
+        {
+            var owned = await swarm.NewUserRepoAsync();
+            var nobody = await IdAsync("-u", "nobody");
+            (await ExternalProcess.RunAsync("chown", ["nobody:", Path.GetDirectoryName(owned)!])).EnsureSuccess("chown");
+            portage.ReposConf(RsyncSection(owned, swarm) + "\nsync-user = nobody");
+            var asNobody = await Run(() => portage.EmaintSyncAsync());
+            Assert.True(asNobody.ExitCode == 0, asNobody.ToString());
+            Assert.Equal(swarm.Version, await swarm.VerifiedVersionOfAsync(owned));
+            Assert.Equal(nobody, await StatOwnerAsync(Path.Combine(owned, "Manifest")));
+            Assert.Equal(++hooks, portage.HookCalls.Count);
+        }
+
         // git through the same module: the coordinator knows no git mirror here, so the official git upstream serves a
         // first and an incremental sync; portage records each head (repo_revisions, through retrieve_head; only for a
         // repository it does not take for volatile, which outside /var/db/repos needs volatile = no).
         await GitStoryAsync(swarm, portage, Run);
-        Assert.Equal(5, portage.HookCalls.Count);
+        Assert.Equal(hooks + 2, portage.HookCalls.Count);
 
         // The coordinator down: the official fallback, and the module says so.
         await swarm.Coordinator.StopAsync();
@@ -169,6 +184,12 @@ public sealed class PortageSyncModuleTests(ITestOutputHelper output)
         sync-openpgp-key-path = {swarm.KeyringFile}
         auto-sync = yes
         """;
+
+    private static async Task<string> IdAsync(string what, string user) =>
+        (await ExternalProcess.RunAsync("id", [what, user])).EnsureSuccess("id").Stdout.Trim();
+
+    private static async Task<string> StatOwnerAsync(string path) =>
+        (await ExternalProcess.RunAsync("stat", ["-c", "%u", path])).EnsureSuccess("stat").Stdout.Trim();
 
     private static async Task<string> HeadAsync(string repo) =>
         (await ExternalProcess.RunAsync("git", ["-C", repo, "rev-parse", "HEAD"])).EnsureSuccess("git rev-parse").Stdout.Trim();

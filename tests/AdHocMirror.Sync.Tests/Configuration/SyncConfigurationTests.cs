@@ -94,4 +94,48 @@ public sealed class SyncConfigurationTests
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("openpgp-keys-gentoo-release", stderr.ToString());
     }
+
+    [Fact]
+    public void Repos_conf_entry_switched_to_ahm_gives_the_coordinator_and_the_sync_ahm_settings()
+    {
+        using var dir = new TempDir("ahm-sync-conf");
+        var conf = dir.Combine("repos.conf");
+        var keyring = Keyring(dir);
+        File.WriteAllText(conf, $"""
+            [DEFAULT]
+            main-repo = gentoo
+
+            [gentoo]
+            location = /srv/repos/gentoo
+            sync-type = ahm
+            sync-uri = https://ahm.example.org:7470
+            sync-ahm-protocol = git
+            sync-ahm-official = https://anongit.example.org/gentoo.git
+                git://git.example.org/gentoo.git
+            sync-openpgp-key-path: {keyring}
+            """);
+
+        var options = SyncConfiguration.Build(new SyncFlags { ReposConf = conf });
+
+        Assert.Equal("/srv/repos/gentoo", options.Repository);
+        Assert.Equal("https://ahm.example.org:7470", options.Coordinator);
+        Assert.Equal(Protocol.Git, options.Protocol);
+        Assert.Equal(["https://anongit.example.org/gentoo.git", "git://git.example.org/gentoo.git"], options.Official);
+        Assert.Equal(keyring, options.Keyring);
+        Assert.True(options.RunPostSyncHooks);
+        Assert.False(SyncConfiguration.Build(new SyncFlags { ReposConf = conf, NoPostSyncHooks = true }).RunPostSyncHooks);
+    }
+
+    [Fact]
+    public void Rsync_options_that_keep_the_tree_are_taken_others_are_refused_naming_the_flag()
+    {
+        using var dir = new TempDir("ahm-sync-conf");
+        var flags = new SyncFlags { Repo = dir.Combine("repo"), ReposConf = dir.Combine("none"), Keyring = Keyring(dir) };
+
+        var options = SyncConfiguration.Build(flags with { RsyncOptions = ["--bwlimit=500", "-4"] });
+        Assert.Equal(["--bwlimit=500", "-4"], options.RsyncExtraOptions);
+
+        var refused = Assert.Throws<SettingsException>(() => SyncConfiguration.Build(flags with { RsyncOptions = ["--exclude=/metadata"] }));
+        Assert.StartsWith("rsync-opt: '--exclude=/metadata'", refused.Message, StringComparison.Ordinal);
+    }
 }

@@ -98,4 +98,27 @@ public sealed class FallbackTests
         Assert.Equal($"gentoo {world.Official!.Uri} {world.Repository}", (await File.ReadAllTextAsync(record)).Trim());
         Assert.Empty(run.Result.GetProperty("hook_failures").EnumerateArray());
     }
+
+    [Fact]
+    public async Task No_postsync_hooks_leaves_the_hooks_to_the_caller_and_is_documented_in_help()
+    {
+        await using var world = await SyncWorld.CreateAsync(coordinator: false);
+        var hooks = world.Dir.Combine("postsync.d");
+        Directory.CreateDirectory(hooks);
+        var record = world.Dir.Combine("hook-ran");
+        var hook = Path.Combine(hooks, "10-record");
+        await File.WriteAllTextAsync(hook, $"#!/bin/sh\necho ran >> {record}\n");
+        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var run = await world.SyncAsync("--no-coordinator", "--no-postsync-hooks");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("synced", run.Status);
+        Assert.False(File.Exists(record), "a hook ran although the caller runs them");
+
+        using var help = new StringWriter();
+        Assert.Equal(0, await AdHocMirror.Sync.Cli.SyncCommandLine.InvokeAsync(["--help"], help, new StringWriter()));
+        Assert.Contains("--no-postsync-hooks", help.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--rsync-opt", help.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -54,7 +54,10 @@ system.commandline@2.0.11
 system.diagnostics.eventlog@10.0.14
 "
 
-inherit dotnet-pkg systemd
+# portage's sync module (repos.conf sync-type = ahm) is installed for every Python portage may run on.
+PYTHON_COMPAT=( python3_{11..13} )
+
+inherit dotnet-pkg python-r1 systemd
 
 DESCRIPTION="Volunteer, verified, nearby mirrors of the Gentoo tree (BitTorrent-style rsync/git)"
 HOMEPAGE="https://github.com/adhocmirror/adhocmirror"
@@ -70,6 +73,7 @@ LICENSE="GPL-2 MIT BSD Apache-2.0 public-domain"
 SLOT="0"
 KEYWORDS="~amd64 ~arm64"
 IUSE="ahm coordinator"
+REQUIRED_USE="${PYTHON_REQUIRED_USE}"
 
 # The test suite starts real rsync/git daemons, gpg and servers on loopback, and some tests need
 # root to check privilege dropping; upstream CI runs it, not src_test in the sandbox.
@@ -79,6 +83,8 @@ RESTRICT="test"
 # with rsync (which Portage already needs) or git.
 RDEPEND="
 	${DOTNET_PKG_RDEPS}
+	${PYTHON_DEPS}
+	sys-apps/portage[${PYTHON_USEDEP}]
 	app-crypt/gnupg
 	sec-keys/openpgp-keys-gentoo-release
 	net-misc/rsync
@@ -148,10 +154,25 @@ src_install() {
 		fperms 0750 /var/lib/ahm-coordinator /var/log/ahm-coordinator
 	fi
 
+	# The sync module goes where portage loads sync modules from: portage/sync/modules/NAME.
+	python_foreach_impl adhocmirror_install_portage_module
+
 	einstalldocs
 }
 
+adhocmirror_install_portage_module() {
+	python_moduleinto portage/sync/modules
+	python_domodule sync-client/portage/ahm
+}
+
 pkg_postinst() {
+	elog "To sync through the swarm with emerge --sync and emaint sync, change the repository's"
+	elog "entry in /etc/portage/repos.conf (e.g. gentoo.conf): sync-type = ahm, sync-uri = the"
+	elog "coordinator's URL, and the old sync-uri moves to sync-ahm-official (the fallback):"
+	elog "    sync-type = ahm"
+	elog "    sync-uri = https://COORDINATOR:7470"
+	elog "    sync-ahm-official = rsync://rsync.gentoo.org/gentoo-portage"
+	elog "See the README, \"Use it from portage\". ahm-sync alone reads the same entry."
 	if use ahm ; then
 		elog "To volunteer a mirror: set at least 'coordinator' and 'public_host' in"
 		elog "/etc/ahm/daemon.conf, forward TCP ports 7472 (ping), 8873 (rsync) and 9418 (git),"
