@@ -147,8 +147,6 @@ internal sealed class SyncJob
 
     public long HaveTicks { get; set; }
 
-    public string Tag { get; set; } = string.Empty;
-
     public int Next { get; set; }
 
     public bool TriedVolunteer { get; set; }

@@ -38,7 +38,10 @@ public sealed class SimulatedCoordinator : IDisposable
         Index = new MirrorIndex(Directory);
         Leases = new LeaseBook(options.Matching, clock);
         Reports = new SyncReports(options.Matching, Quarantine, clock, NullLogger<SyncReports>.Instance);
-        Matcher = new MirrorMatcher(Index, Leases, options.Matching);
+
+        // No GeoIP database: a client is placed by its location hint, as `ahm-sync --near LAT,LON` places one.
+        var locator = new Locator(new LocationOverrides(options.Geo.Overrides), null);
+        Matcher = new MirrorMatcher(Index, Leases, Reports, locator, options.Matching, new ClientTags(), metrics);
     }
 
     public MirrorDirectory Directory { get; }
@@ -94,18 +97,26 @@ public sealed class SimulatedCoordinator : IDisposable
 
     public void ReportVersion(string keyId, string sessionId, TreeVersion version) => Directory.ReportVersions(keyId, sessionId, [version]);
 
-    public FindMirrorReply Find(FindMirrorRequest request, GeoPlace client) => Matcher.Find(request, client);
-
-    /// <summary>ReportSync: releases the lease and lets the reports judge the mirror; false for an unknown lease.</summary>
-    public bool Report(string leaseId, string clientTag, SyncOutcome outcome, TreeVersion? verified)
+    /// <summary>FindMirror for a client at <paramref name="client"/>: the request carries it as its location hint.</summary>
+    public FindMirrorReply Find(FindMirrorRequest request, GeoPlace client)
     {
-        if (Leases.Complete(leaseId) is not { } lease)
+        request.Hint = new LocationHint { Point = client.ToContract() };
+        return Matcher.Find(request, peer: null);
+    }
+
+    /// <summary>ReportSync from <paramref name="reporter"/> (distinct reporters are what quarantine counts); false for an unknown lease.</summary>
+    public bool Report(string leaseId, IPAddress reporter, SyncOutcome outcome, TreeVersion? verified)
+    {
+        try
+        {
+            var request = new ReportSyncRequest { LeaseId = leaseId, Outcome = outcome, Verified = verified };
+            Matcher.ReportAsync(request, reporter, CancellationToken.None).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound)
         {
             return false;
         }
-
-        Reports.RecordAsync(lease, clientTag, outcome, verified, CancellationToken.None).GetAwaiter().GetResult();
-        return true;
     }
 
     public static string UriOf(string keyId) => $"rsync://{keyId}.volunteer.invalid:8873/gentoo-portage";

@@ -98,7 +98,7 @@ internal sealed partial class SwarmRun
         if (source.LeaseId is { } lease)
         {
             var verified = job.Outcome is SyncOutcome.Success or SyncOutcome.Stale ? VersionOf(job.ReceivedTicks) : null;
-            _coordinator.Report(lease, job.Tag, job.Outcome, verified);
+            _coordinator.Report(lease, ReporterOf(job), job.Outcome, verified);
         }
 
         if (job.Outcome == SyncOutcome.Success)

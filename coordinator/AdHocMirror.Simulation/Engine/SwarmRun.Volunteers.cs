@@ -161,7 +161,6 @@ internal sealed partial class SwarmRun
         job.Volunteer = volunteer;
         job.Place = volunteer.Place;
         job.HaveTicks = volunteer.AdvertisedTicks;
-        job.Tag = "v" + volunteer.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         job.Counted = _stats.Counting;
         job.StartedAt = now;
         if (volunteer.SwarmUpstream)

@@ -177,7 +177,6 @@ internal sealed partial class SwarmRun : IDisposable
         job.Client = client;
         job.Place = _population.Places[client];
         job.HaveTicks = _clientHave[client];
-        job.Tag = "c" + client.ToString(System.Globalization.CultureInfo.InvariantCulture);
         job.Counted = _stats.Counting;
         job.StartedAt = now;
         if (!AskCoordinator(job, now, _population.Probes[client]))
@@ -298,6 +297,10 @@ internal sealed partial class SwarmRun : IDisposable
 
         return version;
     }
+
+    /// <summary>Where a client's reports come from: one address per client (documentation range), so the reports tell clients apart.</summary>
+    private static IPAddress ReporterOf(SyncJob job) =>
+        job.Volunteer is { } volunteer ? PeerOf(volunteer.Id) : IPAddress.Parse($"2001:db8:ffff:{job.Client >> 16:x}:{job.Client & 0xffff:x}::1");
 
     private static IPAddress PeerOf(int id) => IPAddress.Parse($"2001:db8:{id & 0xffff:x}:{id >> 16:x}::1");
 

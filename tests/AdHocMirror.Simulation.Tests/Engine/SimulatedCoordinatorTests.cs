@@ -33,7 +33,7 @@ public sealed class SimulatedCoordinatorTests
         Assert.Equal(one, first.MirrorId);
         Assert.Empty(coordinator.Find(Request(Old), Munich).Candidates);
 
-        Assert.True(coordinator.Report(first.LeaseId, "c1", SyncOutcome.Success, Version(New)));
+        Assert.True(coordinator.Report(first.LeaseId, IPAddress.Parse("2001:db8:ffff::1"), SyncOutcome.Success, Version(New)));
         Assert.Equal(one, Assert.Single(coordinator.Find(Request(Old), Munich).Candidates).MirrorId);
     }
 
@@ -60,7 +60,7 @@ public sealed class SimulatedCoordinatorTests
         for (var client = 0; client < 3; client++)
         {
             var candidate = Assert.Single(coordinator.Find(Request(Old), Munich).Candidates);
-            coordinator.Report(candidate.LeaseId, $"c{client}", SyncOutcome.Stale, Version(Old));
+            coordinator.Report(candidate.LeaseId, IPAddress.Parse($"2001:db8:ffff::{client + 1}"), SyncOutcome.Stale, Version(Old));
         }
 
         Assert.True(coordinator.Quarantine.IsQuarantined(key));
@@ -75,7 +75,7 @@ public sealed class SimulatedCoordinatorTests
         var key = coordinator.Register(IPAddress.Parse("2001:db8:5::1"));
         var session = coordinator.Login(key, 1, Augsburg, 16, Version(New), IPAddress.Parse("2001:db8:5::1"));
         var lease = Assert.Single(coordinator.Find(Request(Old), Munich).Candidates).LeaseId;
-        coordinator.Report(lease, "c1", SyncOutcome.Success, Version(New));
+        coordinator.Report(lease, IPAddress.Parse("2001:db8:ffff::1"), SyncOutcome.Success, Version(New));
         for (var i = 0; i < 3; i++)
         {
             coordinator.Ping(key, session, 0, answered: false);
