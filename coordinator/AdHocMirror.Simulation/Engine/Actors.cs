@@ -153,8 +153,6 @@ internal sealed class SyncJob
 
     public bool Counted { get; set; }
 
-    public long StartedAt { get; set; }
-
     /// <summary>The attempt in progress and how it will end.</summary>
     public Source Current { get; set; }
 

@@ -162,7 +162,6 @@ internal sealed partial class SwarmRun
         job.Place = volunteer.Place;
         job.HaveTicks = volunteer.AdvertisedTicks;
         job.Counted = _stats.Counting;
-        job.StartedAt = now;
         if (volunteer.SwarmUpstream)
         {
             if (!AskCoordinator(job, now, probe: false))

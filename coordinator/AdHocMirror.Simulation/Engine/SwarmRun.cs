@@ -12,7 +12,7 @@ namespace AdHocMirror.Simulation.Engine;
 /// mirrors, where every matching decision is the real coordinator's (<see cref="SimulatedCoordinator"/>).
 /// Single-threaded and seeded, so a seed gives the same figures every time.
 /// </summary>
-internal sealed partial class SwarmRun : IDisposable
+internal sealed partial class SwarmRun
 {
     public static readonly DateTimeOffset Epoch = new(2026, 12, 7, 0, 0, 0, TimeSpan.Zero);
     private const int PingSlots = 12;
@@ -83,7 +83,7 @@ internal sealed partial class SwarmRun : IDisposable
     {
         var clock = new VirtualClock(Epoch);
         using var coordinator = await SimulatedCoordinator.StartAsync(options.Coordinator, clock);
-        using var run = new SwarmRun(options, population, coordinator, clock);
+        var run = new SwarmRun(options, population, coordinator, clock);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         run.Loop();
         return RunReport.From(options, run._stats, run._volunteers, run._officials, run.InitialVolunteers, run.QuarantinedFaulty(), coordinator.Quarantine.List().Count, System.Diagnostics.Stopwatch.GetElapsedTime(started));
@@ -178,7 +178,6 @@ internal sealed partial class SwarmRun : IDisposable
         job.Place = _population.Places[client];
         job.HaveTicks = _clientHave[client];
         job.Counted = _stats.Counting;
-        job.StartedAt = now;
         if (!AskCoordinator(job, now, _population.Probes[client]))
         {
             Finish(job, null, now);
@@ -186,94 +185,6 @@ internal sealed partial class SwarmRun : IDisposable
         }
 
         TryNext(job, now);
-    }
-
-    /// <summary>FindMirror, as ahm-sync asks it; false when the answer is "up to date".</summary>
-    private bool AskCoordinator(SyncJob job, long now, bool probe)
-    {
-        _stats.FindMirrorCalled(now);
-        var request = new FindMirrorRequest { Protocol = Protocol.Rsync, Count = _options.Candidates, Current = VersionOf(job.HaveTicks) };
-        var reply = _coordinator.Find(request, job.Place);
-        if (reply.UpToDate)
-        {
-            return false;
-        }
-
-        var volunteers = 0;
-        foreach (var candidate in reply.Candidates)
-        {
-            if (!_byKey.TryGetValue(candidate.MirrorId, out var volunteer) || volunteer == job.Volunteer)
-            {
-                continue; // a daemon skips its own address
-            }
-
-            CheckOffer(volunteer, candidate.Version.Generated.ToDateTimeOffset().UtcTicks);
-            job.Sources.Add(new Source(false, volunteer.Id, candidate.LeaseId, candidate.Version.Generated.ToDateTimeOffset().UtcTicks, candidate.DistanceKm));
-            volunteers++;
-        }
-
-        if (job.Counted && job.Volunteer is null && volunteers == 0)
-        {
-            _stats.NoVolunteerOffered++;
-        }
-
-        if (probe && volunteers > 1)
-        {
-            Probe(job, Math.Min(volunteers, _options.ProbeCount));
-        }
-
-        foreach (var official in reply.Official)
-        {
-            if (_officialByReference.TryGetValue(official.Uri, out var index) || _officialByUri.TryGetValue(official.Uri, out index))
-            {
-                job.Sources.Add(new Source(true, index, null, 0, official.DistanceKm));
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>The truth about an offer, which the coordinator can only estimate.</summary>
-    private void CheckOffer(Volunteer volunteer, long promised)
-    {
-        if (!_stats.Counting)
-        {
-            return;
-        }
-
-        _stats.Offers++;
-        if (volunteer.Connections >= volunteer.MaxClients)
-        {
-            _stats.OverLimitOffers++;
-        }
-
-        if (!volunteer.Up || volunteer.Zombie)
-        {
-            _stats.DeadOffers++;
-        }
-        else if (volunteer.ServedTicks < promised || volunteer.Fault == Fault.Malicious)
-        {
-            _stats.StaleOffers++;
-        }
-    }
-
-    /// <summary>ahm-sync --probe: the first candidates reordered by a round trip (fibre at 2/3 c over 1.5× the great circle, plus the last mile).</summary>
-    private void Probe(SyncJob job, int count)
-    {
-        Span<double> rtt = stackalloc double[count];
-        for (var i = 0; i < count; i++)
-        {
-            rtt[i] = (job.Sources[i].DistanceKm * 2 * 1.5 / 200) + 5 + (_random.NextDouble() * 25);
-        }
-
-        for (var i = 1; i < count; i++)
-        {
-            for (var j = i; j > 0 && rtt[j] < rtt[j - 1]; j--)
-            {
-                (rtt[j], rtt[j - 1]) = (rtt[j - 1], rtt[j]);
-                (job.Sources[j], job.Sources[j - 1]) = (job.Sources[j - 1], job.Sources[j]);
-            }
-        }
     }
 
     private void Schedule(long at, Kind kind, int subject, int aux, SyncJob? job = null) =>
@@ -305,10 +216,6 @@ internal sealed partial class SwarmRun : IDisposable
     private static IPAddress PeerOf(int id) => IPAddress.Parse($"2001:db8:{id & 0xffff:x}:{id >> 16:x}::1");
 
     private int QuarantinedFaulty() => _coordinator.Quarantine.List().Count(q => _byKey.TryGetValue(q.KeyId, out var v) && v.Fault != Fault.None);
-
-    public void Dispose()
-    {
-    }
 
     private readonly record struct Event(Kind Kind, int Subject, int Aux, SyncJob? Job);
 }
