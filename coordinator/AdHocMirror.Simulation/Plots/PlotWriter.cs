@@ -33,7 +33,7 @@ public static class PlotWriter
         with.LegendText = $"with {report.Settings.Volunteers:0.#%} volunteers";
         plot.Title($"Official mirrors' load over a day ({report.Settings.Clients:N0} clients, {report.Settings.OfficialMirrors} official mirrors)");
         plot.XLabel("time of day (hours, UTC)");
-        plot.YLabel("concurrent connections, all official mirrors (mean per minute)");
+        plot.YLabel("concurrent connections, all official mirrors (each minute, mean over the days)");
         plot.Axes.SetLimitsX(0, 24);
         plot.Axes.SetLimitsY(0, Math.Max(1, report.OfficialOnly.OfficialLoadByMinute.DefaultIfEmpty(0).Max() * 1.1));
         plot.ShowLegend();
@@ -64,23 +64,27 @@ public static class PlotWriter
     {
         var plot = new Plot();
         const int bins = 20;
+
+        // The axis ends just past the busiest volunteer (volunteers are usually far from full), at most at 100 %.
+        var top = Math.Clamp(run.Utilisation.DefaultIfEmpty(0).Max() * 1.05, 0.01, 1) * 100;
+        var width = top / bins;
         var counts = new double[bins];
         foreach (var u in run.Utilisation)
         {
-            counts[Math.Clamp((int)(u * bins), 0, bins - 1)]++;
+            counts[Math.Clamp((int)(u * 100 / width), 0, bins - 1)]++;
         }
 
-        var positions = Enumerable.Range(0, bins).Select(i => (i + 0.5) * 100.0 / bins).ToArray();
+        var positions = Enumerable.Range(0, bins).Select(i => (i + 0.5) * width).ToArray();
         var bars = plot.Add.Bars(positions, counts);
         foreach (var bar in bars.Bars)
         {
-            bar.Size = 100.0 / bins * 0.9;
+            bar.Size = width * 0.9;
         }
 
         plot.Title($"Volunteers' utilisation while online ({run.Utilisation.Length:N0} volunteers; over-limit offers: {run.OverLimitOffers})");
         plot.XLabel("busy share of the volunteer's places, max_clients × time online (%)");
         plot.YLabel("volunteers");
-        plot.Axes.SetLimits(0, 100, 0, Math.Max(1, counts.Max() * 1.1));
+        plot.Axes.SetLimits(0, top, 0, Math.Max(1, counts.Max() * 1.1));
         plot.SavePng(path, Width, Height);
         return path;
     }
