@@ -10,6 +10,7 @@ packages=(
   libmaxmind-db-writer-perl mmdb-bin                           # GeoIP fixtures and cross-checks
   nghttp2-client               # h2load for the wire benchmark
   shellcheck openrc            # init script checks
+  fonts-dejavu-core            # text in ahm-simulate's plots (SkiaSharp draws with the system's fonts)
   iproute2 procps ca-certificates
 )
 

@@ -24,6 +24,7 @@ public sealed class MirrorMatcher
     private readonly CoordinatorMetrics.Histogram _latency;
     private readonly CoordinatorMetrics.Counter _outcomes;
     private readonly CoordinatorMetrics.Counter _bytes;
+    private OfficialTable? _officials;
 
     public MirrorMatcher(
         MirrorIndex index, LeaseBook leases, SyncReports reports, Locator locator, MatchingOptions options,
@@ -170,29 +171,77 @@ public sealed class MirrorMatcher
     }
 
     /// <summary>Lists the official mirrors of the protocol, nearest first; returns the nearest located one's distance.</summary>
+    /// <remarks>On every answer: positions are unit vectors computed once per list, and the order is a stable sort of indexes.</remarks>
     private double? AddOfficial(FindMirrorReply reply, Protocol protocol, GeoPlace? client)
     {
+        var entries = OfficialTable.For(_options.Official, ref _officials).Entries;
+        Span<(double Key, int Index)> order = entries.Length <= 128 ? stackalloc (double, int)[entries.Length] : new (double, int)[entries.Length];
+        var listed = 0;
         double? nearest = null;
-        var listed = new List<OfficialMirror>();
-        foreach (var official in _options.Official)
+        var (cx, cy, cz) = client is { } place ? GreatCircle.UnitVector(place.Latitude, place.Longitude) : default;
+        for (var i = 0; i < entries.Length; i++)
         {
+            ref readonly var official = ref entries[i];
             if (official.Protocol != protocol)
             {
                 continue;
             }
 
-            var entry = new OfficialMirror { Uri = official.Uri, Name = official.Name };
-            if (client is { } place && official.Latitude is { } lat && official.Longitude is { } lon)
+            var km = 0.0;
+            if (client is not null && official.Located)
             {
-                entry.DistanceKm = Math.Round(GreatCircle.DistanceKm(place.Latitude, place.Longitude, lat, lon), 1);
-                nearest = Math.Min(nearest ?? double.MaxValue, entry.DistanceKm);
+                var (dx, dy, dz) = (official.X - cx, official.Y - cy, official.Z - cz);
+                km = Math.Round(GreatCircle.ChordToKm((dx * dx) + (dy * dy) + (dz * dz)), 1);
+                nearest = Math.Min(nearest ?? double.MaxValue, km);
             }
 
-            listed.Add(entry);
+            order[listed++] = (km, i);
         }
 
         // Located ones nearest first; those without a location after them, in configured order.
-        reply.Official.AddRange(listed.OrderBy(o => o.DistanceKm == 0 && nearest is not null ? double.MaxValue : o.DistanceKm));
+        var keys = order[..listed];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i].Key = keys[i].Key == 0 && nearest is not null ? double.MaxValue : keys[i].Key;
+        }
+
+        keys.Sort();
+        foreach (var (key, i) in keys)
+        {
+            reply.Official.Add(new OfficialMirror { Uri = entries[i].Uri, Name = entries[i].Name, DistanceKm = key == double.MaxValue ? 0 : key });
+        }
+
         return nearest;
+    }
+
+    /// <summary>The configured official mirrors with their unit vectors; rebuilt when the list is replaced or changes size.</summary>
+    private sealed class OfficialTable(List<OfficialMirrorOptions> source, OfficialTable.Entry[] entries)
+    {
+        private readonly int _count = source.Count;
+
+        public Entry[] Entries { get; } = entries;
+
+        public static OfficialTable For(List<OfficialMirrorOptions> official, ref OfficialTable? cached)
+        {
+            if (cached is { } table && ReferenceEquals(table.Source, official) && table._count == official.Count)
+            {
+                return table;
+            }
+
+            var entries = new Entry[official.Count];
+            for (var i = 0; i < entries.Length; i++)
+            {
+                var o = official[i];
+                var located = o.Latitude is not null && o.Longitude is not null;
+                var (x, y, z) = located ? GreatCircle.UnitVector(o.Latitude!.Value, o.Longitude!.Value) : default;
+                entries[i] = new Entry(o.Name, o.Uri, o.Protocol, located, x, y, z);
+            }
+
+            return cached = new OfficialTable(official, entries);
+        }
+
+        private List<OfficialMirrorOptions> Source { get; } = source;
+
+        public readonly record struct Entry(string Name, string Uri, Protocol Protocol, bool Located, double X, double Y, double Z);
     }
 }

@@ -1,0 +1,3 @@
+using AdHocMirror.Simulation.Cli;
+
+return await SimulateCommandLine.InvokeAsync(args);
