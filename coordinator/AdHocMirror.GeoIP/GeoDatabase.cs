@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Net;
-using System.Numerics;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using AdHocMirror.GeoIP.Format;
@@ -14,7 +13,7 @@ namespace AdHocMirror.GeoIP;
 /// while another thread disposes it: the mapping is released only after the last running lookup ends,
 /// and lookups that start later throw <see cref="ObjectDisposedException"/>.
 /// </summary>
-public sealed unsafe class GeoDatabase : IDisposable
+public sealed unsafe class GeoDatabase : ICityDatabase
 {
     private const int MetadataSearchWindow = 128 * 1024;
     private const int SeparatorLength = 16;
@@ -105,6 +104,10 @@ public sealed unsafe class GeoDatabase : IDisposable
     public string Path { get; }
 
     public DatabaseMetadata Metadata { get; }
+
+    public string DatabaseType => Metadata.DatabaseType;
+
+    public DateTimeOffset BuildTime => Metadata.BuildTime;
 
     /// <summary>Size of the file in bytes.</summary>
     public int Length { get; }
@@ -366,46 +369,5 @@ public sealed unsafe class GeoDatabase : IDisposable
                 _database.UnmapIfIdle();
             }
         }
-    }
-
-    /// <summary>
-    /// Counts running lookups on counters spread over cache lines by thread, so that threads looking
-    /// up at the same time do not fight over one counter.
-    /// </summary>
-    private sealed class LookupCounter
-    {
-        private const int Spacing = 16; // longs: 128 bytes between counters
-        private readonly long[] _counters;
-        private readonly int _mask;
-
-        public LookupCounter()
-        {
-            var stripes = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, Environment.ProcessorCount * 2));
-            _counters = new long[stripes * Spacing];
-            _mask = stripes - 1;
-        }
-
-        public long Running
-        {
-            get
-            {
-                long sum = 0;
-                for (var i = 0; i < _counters.Length; i += Spacing)
-                {
-                    sum += Interlocked.Read(ref _counters[i]);
-                }
-
-                return sum;
-            }
-        }
-
-        public int Enter()
-        {
-            var stripe = (Environment.CurrentManagedThreadId & _mask) * Spacing;
-            Interlocked.Increment(ref _counters[stripe]);
-            return stripe;
-        }
-
-        public void Exit(int stripe) => Interlocked.Decrement(ref _counters[stripe]);
     }
 }

@@ -25,4 +25,7 @@ public sealed class CityDatabaseSourceOptions
     /// when false, the source starts empty and picks the file up once a valid one appears.
     /// </summary>
     public bool RequiredAtStart { get; set; } = true;
+
+    /// <summary>Which reader opens the file.</summary>
+    public CityReader Reader { get; set; } = CityReader.Managed;
 }
