@@ -40,44 +40,41 @@ public static partial class FindMirrorBenchmark
     private const int GeoNetworks = 16_384;
 
     /// <summary>
-    /// <c>findmirror [SECONDS] [SIZES] [--in-process-only] [--geoip READER,...] [--rounds N]</c>. With <c>--geoip</c> the
-    /// coordinator reads a generated City database with each named reader in turn (managed, maxmind), N rounds
-    /// alternating, and clients are placed by their address, so that the lookup is on every answer's path.
+    /// <c>findmirror [SECONDS] [SIZES] [--in-process-only] [--geoip] [--rounds N]</c>. With <c>--geoip</c> the
+    /// coordinator reads a generated City database and clients send no hint: they are placed by their address,
+    /// so that the lookup is on every answer's path. <c>--rounds</c> repeats the sizes, for figures on a busy machine.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length >= 2 && args[0] == "--host")
         {
-            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args.Length >= 4 ? (args[2], System.Enum.Parse<GeoIP.CityReader>(args[3])) : null);
+            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args.Length >= 3 ? args[2] : null);
             return 0;
         }
 
         var inProcessOnly = args.Contains("--in-process-only");
-        var readers = ValueOf(args, "--geoip")?.Split(',').Select(r => r == "maxmind" ? GeoIP.CityReader.MaxMindDb : System.Enum.Parse<GeoIP.CityReader>(r, ignoreCase: true)).ToArray();
+        var geoip = args.Contains("--geoip");
         var rounds = int.Parse(ValueOf(args, "--rounds") ?? "1", CultureInfo.InvariantCulture);
-        var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not ("--geoip" or "--rounds"))).ToArray();
+        var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not "--rounds")).ToArray();
         var seconds = positional.Length > 0 && int.TryParse(positional[0], CultureInfo.InvariantCulture, out var s) ? s : 5;
         int[] sizes = positional.Length > 1 ? positional[1].Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() : [1_000, 10_000, 100_000];
         Console.WriteLine($"findmirror benchmark: {Environment.ProcessorCount} cores, {seconds} s per run, 64 calls in flight on one h2c connection, count=3;");
         Console.WriteLine("the coordinator runs in its own process with ahm-coordinator's GC settings; the load comes from h2load and from this process.");
         using var scratch = new TempDir("ahm-bench-findmirror");
         string? geoFile = null;
-        if (readers is not null)
+        if (geoip)
         {
             geoFile = scratch.Combine("city.mmdb");
             await BenchCityDatabase.WriteAsync(geoFile, GeoNetworks, LandPoint);
             Console.WriteLine($"GeoIP: a generated City database ({GeoNetworks:N0} /16 networks on land, 127.0.0.0/8 in Europe); clients carry no hint and are placed by their address.");
         }
 
-        Console.WriteLine($"{"mirrors",8} {"reader",9} | {"in-process",11} {"CPU",9} | {"h2load: FindMirror",19} {"trivial",9} {"ratio",6} | {"ahm client: FindMirror",23} {"trivial",9} {"ratio",6} {"p50",7} {"p99",7} | {"RSS",7} {"peak",7}");
+        Console.WriteLine($"{"mirrors",8} {"placed",7} | {"in-process",11} {"CPU",9} | {"h2load: FindMirror",19} {"trivial",9} {"ratio",6} | {"ahm client: FindMirror",23} {"trivial",9} {"ratio",6} {"p50",7} {"p99",7} | {"RSS",7} {"peak",7}");
         for (var round = 0; round < rounds; round++)
         {
             foreach (var size in sizes)
             {
-                foreach (var reader in readers?.Select(r => (GeoIP.CityReader?)r) ?? [null])
-                {
-                    await MeasureSizeAsync(size, seconds, reader is { } r ? (geoFile!, r) : null, inProcessOnly);
-                }
+                await MeasureSizeAsync(size, seconds, geoFile, inProcessOnly);
             }
         }
 
@@ -87,7 +84,7 @@ public static partial class FindMirrorBenchmark
     private static string? ValueOf(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
     /// <summary>One coordinator per size, each in a fresh process, so that RSS is that size's alone and the load generators do not share its heap.</summary>
-    private static async Task MeasureSizeAsync(int mirrors, int seconds, (string File, GeoIP.CityReader Reader)? geo, bool inProcessOnly)
+    private static async Task MeasureSizeAsync(int mirrors, int seconds, string? geo, bool inProcessOnly)
     {
         var self = Environment.GetCommandLineArgs()[0];
         var start = new ProcessStartInfo(Environment.ProcessPath!)
@@ -101,7 +98,7 @@ public static partial class FindMirrorBenchmark
             start.ArgumentList.Add(self);
         }
 
-        foreach (var arg in (string[])["findmirror", "--host", mirrors.ToString(CultureInfo.InvariantCulture), .. geo is { } g ? [g.File, g.Reader.ToString()] : Array.Empty<string>()])
+        foreach (var arg in (string[])["findmirror", "--host", mirrors.ToString(CultureInfo.InvariantCulture), .. geo is { } g ? [g] : Array.Empty<string>()])
         {
             start.ArgumentList.Add(arg);
         }
@@ -117,10 +114,10 @@ public static partial class FindMirrorBenchmark
             var port = int.Parse(parts[1], CultureInfo.InvariantCulture);
             var inProcessMicros = double.Parse(parts[2], CultureInfo.InvariantCulture);
             var inProcessCpuMicros = double.Parse(parts[3], CultureInfo.InvariantCulture);
-            var readerName = geo?.Reader.ToString() ?? "hint";
+            var placed = geo is null ? "hint" : "geoip";
             if (inProcessOnly)
             {
-                Console.WriteLine($"{mirrors,8:N0} {readerName,9} | {inProcessMicros,8:F2} µs {inProcessCpuMicros,6:F2} µs");
+                Console.WriteLine($"{mirrors,8:N0} {placed,7} | {inProcessMicros,8:F2} µs {inProcessCpuMicros,6:F2} µs");
                 return;
             }
 
@@ -146,7 +143,7 @@ public static partial class FindMirrorBenchmark
             var (rss, peak) = MemoryOf(host.Id);
             var h2 = h2Find is { } f && h2Trivial is { } t ? $"{f,19:N0} {t,9:N0} {f / t,6:F2}" : $"{"(h2load not installed)",36}";
             Console.WriteLine(
-                $"{mirrors,8:N0} {readerName,9} | {inProcessMicros,8:F2} µs {inProcessCpuMicros,6:F2} µs | {h2} | {find.PerSecond,23:N0} {trivial.PerSecond,9:N0} {find.PerSecond / trivial.PerSecond,6:F2} {find.P50,5:F2}ms {find.P99,5:F2}ms | {rss,4:F0} MB {peak,4:F0} MB");
+                $"{mirrors,8:N0} {placed,7} | {inProcessMicros,8:F2} µs {inProcessCpuMicros,6:F2} µs | {h2} | {find.PerSecond,23:N0} {trivial.PerSecond,9:N0} {find.PerSecond / trivial.PerSecond,6:F2} {find.P50,5:F2}ms {find.P99,5:F2}ms | {rss,4:F0} MB {peak,4:F0} MB");
         }
         finally
         {
@@ -159,7 +156,7 @@ public static partial class FindMirrorBenchmark
     }
 
     /// <summary>The coordinator side: populated in-process, measured alone for its own cost per answer, then serving until stdin closes.</summary>
-    private static async Task HostAsync(int mirrors, (string File, GeoIP.CityReader Reader)? geo)
+    private static async Task HostAsync(int mirrors, string? geo)
     {
         using var dir = new TempDir("ahm-bench");
         var options = new CoordinatorOptions
@@ -172,11 +169,7 @@ public static partial class FindMirrorBenchmark
         options.Pings.Interval = TimeSpan.FromHours(12); // the mirrors are made up: nobody to ping
         options.Matching.LeaseTtl = TimeSpan.FromSeconds(10);
         options.Matching.Official = [];
-        if (geo is { } g)
-        {
-            options.GeoIp = g.File;
-            options.Geo.Reader = g.Reader;
-        }
+        options.GeoIp = geo;
 
         using var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
         await host.StartAsync();

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using AdHocMirror.GeoIP;
-using AdHocMirror.GeoIP.Library;
 using AdHocMirror.GeoIP.Reloading;
 using AdHocMirror.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -10,7 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace AdHocMirror.Bench;
 
 /// <summary>
-/// <c>ahm-bench geo [--file F.mmdb] [--seconds N]</c>: City lookups/s on one and two threads, with the managed reader and with MaxMind.Db, over a mix of
+/// <c>ahm-bench geo [--file F.mmdb] [--seconds N]</c>: City lookups/s (MaxMind.Db) on one and two threads over a mix of
 /// addresses (networks of the database and random IPv4/IPv6), and bytes allocated per lookup.
 /// </summary>
 public static class GeoBenchmark
@@ -75,40 +74,21 @@ public static class GeoBenchmark
             }
         }
 
-        using var database = GeoDatabase.Open(file);
+        using var database = CityDatabase.Open(file);
         var addresses = AddressMix(networks, 8192);
         var hits = addresses.Count(a => database.TryLookupCity(a, out _));
-        Console.WriteLine($"database: {file} ({database.Length:N0} bytes, {database.Metadata.DatabaseType}, IPv{database.Metadata.IpVersion}, {database.Metadata.RecordSize}-bit records)");
+        Console.WriteLine($"database: {file} ({new FileInfo(file).Length:N0} bytes, {database.DatabaseType})");
         Console.WriteLine($"address mix: {addresses.Length:N0} addresses, {hits:N0} with a record ({100.0 * hits / addresses.Length:F0}%): the database's networks, random IPv4 and IPv6");
 
-        // The two readers alternate, twice, so that a change in the machine's load shows as a change between rounds.
-        using var maxMind = MaxMindCityDatabase.Open(file);
-        ICityDatabase[] readers = [database, maxMind];
-        foreach (var reader in readers)
-        {
-            Measure("warm-up", 1, 0.5, a => reader.TryLookupCity(a, out _), addresses, print: false);
-        }
+        Measure("warm-up", 1, 0.5, a => database.TryLookupCity(a, out _), addresses, print: false);
+        Measure("TryLookupCity, 1 thread", 1, seconds, a => database.TryLookupCity(a, out _), addresses);
+        Measure("TryLookupCity, 2 threads", 2, seconds, a => database.TryLookupCity(a, out _), addresses);
+        Console.WriteLine($"  allocated per TryLookupCity: {AllocatedPerLookup(a => database.TryLookupCity(a, out _), addresses):F2} bytes");
 
-        for (var round = 1; round <= 2; round++)
-        {
-            foreach (var reader in readers)
-            {
-                var name = reader is GeoDatabase ? "managed" : "MaxMind.Db";
-                Measure($"round {round}, {name} TryLookupCity, 1 thread", 1, seconds, a => reader.TryLookupCity(a, out _), addresses);
-                Measure($"round {round}, {name} TryLookupCity, 2 threads", 2, seconds, a => reader.TryLookupCity(a, out _), addresses);
-                Console.WriteLine($"  allocated per {name} TryLookupCity: {AllocatedPerLookup(a => reader.TryLookupCity(a, out _), addresses):F2} bytes");
-            }
-        }
-
-        foreach (var kind in (CityReader[])[CityReader.Managed, CityReader.MaxMindDb])
-        {
-            using var source = CityDatabaseSource.Open(new CityDatabaseSourceOptions { Path = file, CheckInterval = TimeSpan.FromHours(1), Reader = kind }, NullLogger<CityDatabaseSource>.Instance);
-            Measure($"CityDatabaseSource ({kind}).TryLookupCity, 1 thread", 1, seconds, a => source.TryLookupCity(a, out _), addresses);
-            Console.WriteLine($"  allocated per CityDatabaseSource ({kind}).TryLookupCity: {AllocatedPerLookup(a => source.TryLookupCity(a, out _), addresses):F2} bytes");
-        }
-
-        Measure("managed Lookup (generic, full record), 1 thread", 1, seconds, a => database.Lookup(a) is not null, addresses);
-        Console.WriteLine($"  allocated per generic Lookup: {AllocatedPerLookup(a => database.Lookup(a) is not null, addresses):F0} bytes");
+        using var source = CityDatabaseSource.Open(new CityDatabaseSourceOptions { Path = file, CheckInterval = TimeSpan.FromHours(1) }, NullLogger<CityDatabaseSource>.Instance);
+        Measure("CityDatabaseSource.TryLookupCity, 1 thread", 1, seconds, a => source.TryLookupCity(a, out _), addresses);
+        Measure("CityDatabaseSource.TryLookupCity, 2 threads", 2, seconds, a => source.TryLookupCity(a, out _), addresses);
+        Console.WriteLine($"  allocated per CityDatabaseSource.TryLookupCity: {AllocatedPerLookup(a => source.TryLookupCity(a, out _), addresses):F2} bytes");
         return 0;
     }
 

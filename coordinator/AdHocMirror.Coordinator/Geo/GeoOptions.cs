@@ -5,7 +5,4 @@ public sealed class GeoOptions
 {
     /// <summary>CIDR → place overrides, <c>CIDR = LAT,LON [place]</c>; they win over the database.</summary>
     public List<string> Overrides { get; set; } = [];
-
-    /// <summary>Which reader opens the City database (<c>--geoip</c>).</summary>
-    public GeoIP.CityReader Reader { get; set; } = GeoIP.CityReader.Managed;
 }

@@ -37,7 +37,7 @@ public static class MatchingComposition
         try
         {
             return CityDatabaseSource.Open(
-                new CityDatabaseSourceOptions { Path = options.GeoIp, Reader = options.Geo.Reader },
+                new CityDatabaseSourceOptions { Path = options.GeoIp },
                 services.GetRequiredService<ILogger<CityDatabaseSource>>(),
                 services.GetRequiredService<TimeProvider>());
         }

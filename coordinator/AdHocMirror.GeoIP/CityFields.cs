@@ -1,6 +1,6 @@
 using MaxMind.Db;
 
-namespace AdHocMirror.GeoIP.Library;
+namespace AdHocMirror.GeoIP;
 
 /// <summary>
 /// The part of a GeoIP2/GeoLite2 City record that matching uses, for MaxMind.Db's <c>Reader.Find&lt;T&gt;</c> (its <c>[Constructor]</c>, formerly <c>[MaxMindDbConstructor]</c>):

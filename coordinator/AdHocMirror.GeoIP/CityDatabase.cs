@@ -3,20 +3,22 @@ using System.Net.Sockets;
 using MaxMind.Db;
 using InvalidDatabaseException = AdHocMirror.GeoIP.Format.InvalidDatabaseException;
 
-namespace AdHocMirror.GeoIP.Library;
+namespace AdHocMirror.GeoIP;
 
 /// <summary>
-/// A City database read by MaxMind's own reader (MaxMind.Db, memory-mapped), decoding only <see cref="CityFields"/>.
-/// MaxMind.Db's errors come out as <see cref="InvalidDatabaseException"/> naming the file, as the managed reader's do.
+/// A City database file (.mmdb) read by MaxMind's own reader (MaxMind.Db, memory-mapped), decoding only
+/// <see cref="CityFields"/>. MaxMind.Db's errors come out as <see cref="InvalidDatabaseException"/> naming the file.
+/// Lookups are thread-safe and may run while another thread disposes it: the file is unmapped after the
+/// last running lookup ends, and lookups that start later throw <see cref="ObjectDisposedException"/>.
 /// </summary>
-public sealed class MaxMindCityDatabase : ICityDatabase
+public sealed class CityDatabase : IDisposable
 {
     private readonly Reader _reader;
     private readonly LookupCounter _lookups = new();
     private int _disposed;
     private int _closed;
 
-    private MaxMindCityDatabase(string path, Reader reader)
+    private CityDatabase(string path, Reader reader)
     {
         Path = path;
         _reader = reader;
@@ -29,7 +31,7 @@ public sealed class MaxMindCityDatabase : ICityDatabase
     public DateTimeOffset BuildTime => new(DateTime.SpecifyKind(_reader.Metadata.BuildDate, DateTimeKind.Utc));
 
     /// <summary>Maps <paramref name="path"/>; a file MaxMind.Db cannot read throws <see cref="InvalidDatabaseException"/>.</summary>
-    public static MaxMindCityDatabase Open(string path)
+    public static CityDatabase Open(string path)
     {
         if (new FileInfo(path) is { Exists: true, Length: 0 })
         {
@@ -38,7 +40,7 @@ public sealed class MaxMindCityDatabase : ICityDatabase
 
         try
         {
-            return new MaxMindCityDatabase(path, new Reader(path, FileAccessMode.MemoryMapped));
+            return new CityDatabase(path, new Reader(path, FileAccessMode.MemoryMapped));
         }
         catch (Exception e) when (IsBadData(e))
         {
@@ -46,6 +48,7 @@ public sealed class MaxMindCityDatabase : ICityDatabase
         }
     }
 
+    /// <summary>The City fields of an address; false when the database has no record for it.</summary>
     public bool TryLookupCity(IPAddress address, out CityLocation location)
     {
         var stripe = Enter();
@@ -92,13 +95,25 @@ public sealed class MaxMindCityDatabase : ICityDatabase
         }
     }
 
+    /// <summary>
+    /// Decodes every network's record; throws <see cref="InvalidDatabaseException"/> on the first problem. Fields
+    /// matching does not read are skipped by MaxMind.Db, not checked.
+    /// </summary>
     public void Verify()
     {
         var stripe = Enter();
         try
         {
+            var networks = 0L;
             foreach (var _ in _reader.FindAll<CityFields>())
             {
+                networks++;
+            }
+
+            // MaxMind.Db reads a file whose metadata lacks node_count as an empty tree; no City database is empty.
+            if (networks == 0)
+            {
+                throw new InvalidDatabaseException($"{Path}: no network has a record: not a City database, or its node_count/record_size are wrong");
             }
         }
         catch (Exception e) when (IsBadData(e))
@@ -132,7 +147,7 @@ public sealed class MaxMindCityDatabase : ICityDatabase
         if (Volatile.Read(ref _disposed) != 0)
         {
             Exit(stripe);
-            throw new ObjectDisposedException(nameof(MaxMindCityDatabase), $"{Path} was closed");
+            throw new ObjectDisposedException(nameof(CityDatabase), $"{Path} was closed");
         }
 
         return stripe;
