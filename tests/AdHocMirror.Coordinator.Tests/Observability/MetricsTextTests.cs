@@ -4,7 +4,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Coordinator.Tests.Support;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AdHocMirror.Coordinator.Tests.Observability;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace AdHocMirror.Wire;
+namespace AdHocMirror.Hosting;
 
 /// <summary>Parses the <c>HOST:PORT</c> listen addresses of the command lines.</summary>
 public static class HostPort

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 
-namespace AdHocMirror.Wire.Tests;
+namespace AdHocMirror.Protos.Tests.Hosting;
 
 /// <summary>Hand-made HTTP/2 requests, for inputs no well-behaved gRPC client would send.</summary>
 public static class RawGrpcRequest
@@ -30,7 +30,7 @@ public static class RawGrpcRequest
         await response.Content.ReadAsByteArrayAsync();
         var status = Header(response.Headers, "grpc-status") ?? Header(response.TrailingHeaders, "grpc-status");
         var message = Header(response.Headers, "grpc-message") ?? Header(response.TrailingHeaders, "grpc-message") ?? string.Empty;
-        return new Outcome(response.StatusCode, status is null ? null : (StatusCode)int.Parse(status), StatusMessage.Decode(message));
+        return new Outcome(response.StatusCode, status is null ? null : (StatusCode)int.Parse(status), Uri.UnescapeDataString(message));
     }
 
     public static byte[] Frame(byte flag, byte[] payload, uint? declaredLength = null)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using AdHocMirror.Testing;
 
-namespace AdHocMirror.Wire.Tests;
+namespace AdHocMirror.Protos.Tests.Interop;
 
 /// <summary>Debian's python3-grpcio, the reference gRPC implementation our layer must interoperate with.</summary>
 public static class PythonPeer
