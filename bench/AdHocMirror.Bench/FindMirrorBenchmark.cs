@@ -93,7 +93,9 @@ public static partial class FindMirrorBenchmark
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        if (self.EndsWith(".dll", StringComparison.Ordinal))
+        // Under `dotnet ahm-bench.dll` the host needs the assembly; the built `ahm-bench` executable is the program
+        // itself, and GetCommandLineArgs()[0] names its .dll there too, which it would take for the benchmark's name.
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" && self.EndsWith(".dll", StringComparison.Ordinal))
         {
             start.ArgumentList.Add(self);
         }

@@ -50,6 +50,8 @@ public static class DaemonHost
         }
 
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // A caller that resets its stream or lets its deadline pass is routine, and anyone can cause it: not worth a line each.
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         var services = builder.Services;
         services.AddSingleton(options);

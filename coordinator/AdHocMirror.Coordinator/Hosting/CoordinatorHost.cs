@@ -60,6 +60,8 @@ public static class CoordinatorHost
         }
 
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // A caller that resets its stream or lets its deadline pass is routine, and anyone can cause it: not worth a line each.
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         var services = builder.Services;

@@ -5,11 +5,19 @@ namespace AdHocMirror.Protos.Tests.Interop;
 /// <summary>Our implementation of the test contract on Grpc.AspNetCore.</summary>
 public sealed class InteropService : Interop.InteropBase
 {
+    /// <summary>Echo text that makes the handler throw an exception it did not mean as an answer.</summary>
+    public const string Crash = "crash: NullReferenceException at Secret.Internals()";
+
     public override async Task<EchoReply> Echo(EchoRequest request, ServerCallContext context)
     {
         if (request.SleepMs > 0)
         {
             await Task.Delay(request.SleepMs, context.CancellationToken);
+        }
+
+        if (request.Text == Crash)
+        {
+            throw new InvalidOperationException(Crash);
         }
 
         context.ResponseTrailers.Add("x-served-by", "ahm");
