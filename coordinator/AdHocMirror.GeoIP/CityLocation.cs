@@ -2,13 +2,7 @@ using System.Net;
 
 namespace AdHocMirror.GeoIP;
 
-/// <summary>A first-level or second-level subdivision (state, region, county) of a country.</summary>
-public readonly record struct Subdivision(string? IsoCode, string? Name);
-
-/// <summary>
-/// What a City database says about an address, as the matcher needs it. Built without dictionaries
-/// or per-lookup allocations (strings come from a per-database cache).
-/// </summary>
+/// <summary>What a City database says about an address, as the matcher needs it.</summary>
 public readonly record struct CityLocation
 {
     /// <summary>The address that was looked up (IPv4-mapped IPv6 addresses are looked up as IPv4).</summary>
@@ -32,20 +26,20 @@ public readonly record struct CityLocation
 
     public string? CityName { get; init; }
 
-    public string? TimeZone { get; init; }
-
-    /// <summary>How many of <see cref="FirstSubdivision"/> and <see cref="SecondSubdivision"/> are set (MaxMind uses at most two).</summary>
-    public int SubdivisionCount { get; init; }
-
-    /// <summary>The largest subdivision (e.g. England), or default.</summary>
-    public Subdivision FirstSubdivision { get; init; }
-
-    /// <summary>The smaller subdivision inside the first (e.g. West Berkshire), or default.</summary>
-    public Subdivision SecondSubdivision { get; init; }
-
-    /// <summary>The most specific subdivision there is, or default.</summary>
-    public Subdivision MostSpecificSubdivision => SubdivisionCount >= 2 ? SecondSubdivision : FirstSubdivision;
-
     /// <summary>The matched network (allocates; for logs and diagnostics).</summary>
-    public IPNetwork Network => GeoDatabase.NetworkOf(Address, PrefixLength);
+    public IPNetwork Network
+    {
+        get
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            Address.TryWriteBytes(bytes, out var written);
+            bytes = bytes[..written];
+            for (var bit = PrefixLength; bit < written * 8; bit++)
+            {
+                bytes[bit >> 3] &= (byte)~(0x80 >> (bit & 7));
+            }
+
+            return new IPNetwork(new IPAddress(bytes), PrefixLength);
+        }
+    }
 }

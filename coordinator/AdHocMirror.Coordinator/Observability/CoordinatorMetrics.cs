@@ -1,20 +1,27 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Prometheus;
 
 namespace AdHocMirror.Coordinator.Observability;
 
 /// <summary>
 /// The coordinator's figures, served as Prometheus text on /metrics and flattened for <c>admin stats</c>.
 /// Other parts (matching) add their own families with <see cref="AddCounter"/>, <see cref="AddGauge"/>
-/// and <see cref="AddHistogram"/>.
+/// and <see cref="AddHistogram"/>. Each instance has its own prometheus-net registry: tests run several
+/// coordinators in one process, and the library's static default registry would mix their figures.
 /// </summary>
 public sealed class CoordinatorMetrics
 {
-    private readonly ConcurrentQueue<MetricFamily> _families = new();
+    private readonly CollectorRegistry _registry = Metrics.NewCustomRegistry();
+    private readonly IMetricFactory _factory;
 
     public CoordinatorMetrics(TimeProvider clock)
     {
+        _factory = Metrics.WithCustomRegistry(_registry);
+
+        // Exemplars would copy trace ids of calls into the figures (and cost a check per update); we want neither.
+        _factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
         StartedAt = clock.GetUtcNow();
         Registrations = AddCounter("ahm_registrations_total", "Keys issued by Register.");
         Rotations = AddCounter("ahm_key_rotations_total", "Keys exchanged by RotateKey.");
@@ -44,156 +51,182 @@ public sealed class CoordinatorMetrics
 
     public Counter Housekeeping { get; }
 
-    public Counter AddCounter(string name, string help, string? label = null) => Add(new Counter(name, help, label));
+    public Counter AddCounter(string name, string help, string? label = null) =>
+        new(this, name, _factory.CreateCounter(name, help, label is null ? [] : [label]), label is not null);
 
-    public Gauge AddGauge(string name, string help, Func<IEnumerable<KeyValuePair<string, double>>> read, string? label = null) => Add(new Gauge(name, help, label, read));
+    /// <summary>A gauge whose values <paramref name="read"/> gives at each scrape (keys are label values; ignored without a label).</summary>
+    public Gauge AddGauge(string name, string help, Func<IEnumerable<KeyValuePair<string, double>>> read, string? label = null)
+    {
+        var gauge = new Gauge(this, name, _factory.CreateGauge(name, help, label is null ? [] : [label]), label is not null, read);
+        _registry.AddBeforeCollectCallback(gauge.Refresh);
+        return gauge;
+    }
 
-    public Histogram AddHistogram(string name, string help, double[] bounds) => Add(new Histogram(name, help, bounds));
+    public Histogram AddHistogram(string name, string help, double[] bounds) =>
+        new(this, name, _factory.CreateHistogram(name, help, new HistogramConfiguration { Buckets = bounds }));
 
+    /// <summary>Prometheus text format 0.0.4.</summary>
     public string ToPrometheusText()
     {
-        var text = new StringBuilder();
-        foreach (var family in _families)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"# HELP {family.Name} {family.Help}\n# TYPE {family.Name} {family.Type}\n");
-            foreach (var (series, value) in family.Samples())
-            {
-                text.Append(series).Append(' ').Append(Format(value)).Append('\n');
-            }
-        }
+        using var text = new MemoryStream();
 
-        return text.ToString();
+        // Into memory, with synchronous gauge callbacks: completes without waiting on anything.
+        _registry.CollectAndExportAsTextAsync(text).GetAwaiter().GetResult();
+        return Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length);
     }
 
     /// <summary>Every series as <c>name{label="x"}</c> → value, the same figures as /metrics.</summary>
     public IReadOnlyDictionary<string, double> Flatten()
     {
         var values = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        foreach (var family in _families)
+        foreach (var (series, value) in Samples())
         {
-            foreach (var (series, value) in family.Samples())
+            if (!series.Contains("_bucket", StringComparison.Ordinal))
             {
-                if (!series.Contains("_bucket", StringComparison.Ordinal))
-                {
-                    values[series] = value;
-                }
+                values[series] = value;
             }
         }
 
         return values;
     }
 
-    private T Add<T>(T family)
-        where T : MetricFamily
+    /// <summary>The sample lines of one scrape as series → value.</summary>
+    private IEnumerable<KeyValuePair<string, double>> Samples()
     {
-        _families.Enqueue(family);
-        return family;
+        foreach (var line in ToPrometheusText().Split('\n'))
+        {
+            var space = line.LastIndexOf(' ');
+            if (line.Length == 0 || line[0] == '#' || space <= 0)
+            {
+                continue;
+            }
+
+            yield return new(line[..space], ParseValue(line[(space + 1)..]));
+        }
     }
 
-    private static string Format(double value) =>
-        double.IsPositiveInfinity(value) ? "+Inf" : value.ToString("R", CultureInfo.InvariantCulture);
+    private static double ParseValue(string text) => text switch
+    {
+        "+Inf" => double.PositiveInfinity,
+        "-Inf" => double.NegativeInfinity,
+        "NaN" => double.NaN,
+        _ => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture),
+    };
 
-    public abstract class MetricFamily(string name, string help, string type)
+    public abstract class MetricFamily(CoordinatorMetrics owner, string name)
     {
         public string Name { get; } = name;
 
-        public string Help { get; } = help;
+        /// <summary>This family's series as /metrics has them (a scrape: for tests and diagnostics, not hot paths).</summary>
+        public IEnumerable<KeyValuePair<string, double>> Samples() => owner.Samples().Where(p => Belongs(p.Key));
 
-        public string Type { get; } = type;
+        private bool Belongs(string series)
+        {
+            if (!series.StartsWith(Name, StringComparison.Ordinal))
+            {
+                return false;
+            }
 
-        public abstract IEnumerable<KeyValuePair<string, double>> Samples();
-
-        protected string Series(string? label, string? value, string suffix = "") =>
-            label is null ? Name + suffix : $"{Name}{suffix}{{{label}=\"{value}\"}}";
+            var rest = series.AsSpan(Name.Length);
+            return rest.IsEmpty || rest[0] == '{' || rest.StartsWith("_bucket") || rest.StartsWith("_sum") || rest.StartsWith("_count");
+        }
     }
 
-    public sealed class Counter(string name, string help, string? label) : MetricFamily(name, help, "counter")
+    public sealed class Counter : MetricFamily
     {
-        private readonly ConcurrentDictionary<string, StrongBox> _values = new(StringComparer.Ordinal);
+        private readonly Prometheus.Counter _counter;
+        private readonly bool _labelled;
+
+        // prometheus-net finds a child by its label values on every WithLabels; FindMirror counts on every call, so look it up once.
+        private readonly ConcurrentDictionary<string, Prometheus.Counter.Child> _children = new(StringComparer.Ordinal);
+
+        internal Counter(CoordinatorMetrics owner, string name, Prometheus.Counter counter, bool labelled)
+            : base(owner, name)
+        {
+            _counter = counter;
+            _labelled = labelled;
+        }
 
         public void Inc(string? labelValue = null, double by = 1)
         {
-            var box = _values.GetOrAdd(labelValue ?? string.Empty, _ => new StrongBox());
-            AddAtomically(ref box.Value, by);
-        }
-
-        public double Get(string? labelValue = null) => _values.TryGetValue(labelValue ?? string.Empty, out var box) ? box.Value : 0;
-
-        public override IEnumerable<KeyValuePair<string, double>> Samples()
-        {
-            if (label is null)
+            if (_labelled)
             {
-                yield return new(Series(null, null), Get());
-                yield break;
+                Child(labelValue).Inc(by);
             }
-
-            foreach (var (key, box) in _values.OrderBy(p => p.Key, StringComparer.Ordinal))
+            else
             {
-                yield return new(Series(label, key), box.Value);
+                _counter.Inc(by);
             }
         }
 
-        private sealed class StrongBox
+        public double Get(string? labelValue = null) =>
+            !_labelled ? _counter.Value : _children.TryGetValue(labelValue ?? string.Empty, out var child) ? child.Value : 0;
+
+        private Prometheus.Counter.Child Child(string? labelValue)
         {
-            public double Value;
+            var key = labelValue ?? string.Empty;
+            return _children.TryGetValue(key, out var child) ? child : _children.GetOrAdd(key, _counter.WithLabels(key));
         }
     }
 
-    /// <summary>Lock-free: counters sit on every FindMirror call, and a lock there makes request threads queue on each other.</summary>
-    private static void AddAtomically(ref double target, double value)
+    public sealed class Gauge : MetricFamily
     {
-        var seen = Volatile.Read(ref target);
-        while (true)
-        {
-            var was = Interlocked.CompareExchange(ref target, seen + value, seen);
-            if (was.Equals(seen))
-            {
-                return;
-            }
+        private readonly Prometheus.Gauge _gauge;
+        private readonly bool _labelled;
+        private readonly Func<IEnumerable<KeyValuePair<string, double>>> _read;
+        private readonly Lock _refreshing = new();
 
-            seen = was;
+        internal Gauge(CoordinatorMetrics owner, string name, Prometheus.Gauge gauge, bool labelled, Func<IEnumerable<KeyValuePair<string, double>>> read)
+            : base(owner, name)
+        {
+            _gauge = gauge;
+            _labelled = labelled;
+            _read = read;
+        }
+
+        /// <summary>Reads the current values just before a scrape; label values that are gone leave the output.</summary>
+        internal void Refresh()
+        {
+            lock (_refreshing)
+            {
+                if (!_labelled)
+                {
+                    foreach (var (_, value) in _read())
+                    {
+                        _gauge.Set(value);
+                    }
+
+                    return;
+                }
+
+                var current = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (key, value) in _read())
+                {
+                    _gauge.WithLabels(key).Set(value);
+                    current.Add(key);
+                }
+
+                foreach (var labels in _gauge.GetAllLabelValues())
+                {
+                    if (!current.Contains(labels[0]))
+                    {
+                        _gauge.RemoveLabelled(labels[0]);
+                    }
+                }
+            }
         }
     }
 
-    public sealed class Gauge(string name, string help, string? label, Func<IEnumerable<KeyValuePair<string, double>>> read) : MetricFamily(name, help, "gauge")
+    public sealed class Histogram : MetricFamily
     {
-        public override IEnumerable<KeyValuePair<string, double>> Samples() =>
-            read().Select(p => new KeyValuePair<string, double>(label is null ? Name : Series(label, p.Key), p.Value));
-    }
+        private readonly Prometheus.Histogram _histogram;
 
-    public sealed class Histogram(string name, string help, double[] bounds) : MetricFamily(name, help, "histogram")
-    {
-        // Per bucket (not cumulative) so that an observation is one atomic increment; summed when scraped.
-        private readonly long[] _buckets = new long[bounds.Length + 1];
-        private double _sum;
-
-        public void Observe(double value)
+        internal Histogram(CoordinatorMetrics owner, string name, Prometheus.Histogram histogram)
+            : base(owner, name)
         {
-            var bucket = 0;
-            while (bucket < bounds.Length && value > bounds[bucket])
-            {
-                bucket++;
-            }
-
-            Interlocked.Increment(ref _buckets[bucket]);
-            AddAtomically(ref _sum, value);
+            _histogram = histogram;
         }
 
-        public override IEnumerable<KeyValuePair<string, double>> Samples()
-        {
-            var list = new List<KeyValuePair<string, double>>();
-            long cumulative = 0;
-            for (var i = 0; i < bounds.Length; i++)
-            {
-                cumulative += Volatile.Read(ref _buckets[i]);
-                list.Add(new(Series("le", bounds[i].ToString("R", CultureInfo.InvariantCulture), "_bucket"), cumulative));
-            }
-
-            cumulative += Volatile.Read(ref _buckets[^1]);
-            list.Add(new(Series("le", "+Inf", "_bucket"), cumulative));
-            list.Add(new(Name + "_sum", Volatile.Read(ref _sum)));
-            list.Add(new(Name + "_count", cumulative));
-            return list;
-        }
+        public void Observe(double value) => _histogram.Observe(value);
     }
 }

@@ -19,7 +19,7 @@ public sealed partial class CityDatabaseSource : IDisposable
     private readonly Lock _swapGate = new();
     private readonly FileSystemWatcher? _watcher;
     private readonly ITimer _timer;
-    private GeoDatabase? _current;
+    private CityDatabase? _current;
     private FileIdentity? _inService;
     private FileIdentity? _rejected;
     private bool _reportedMissing;
@@ -41,7 +41,7 @@ public sealed partial class CityDatabaseSource : IDisposable
     }
 
     /// <summary>The database in service, or null when none could be loaded yet.</summary>
-    public GeoDatabase? Current => Volatile.Read(ref _current);
+    public CityDatabase? Current => Volatile.Read(ref _current);
 
     /// <summary>Counts the databases put in service (1 after a successful start, +1 per swap).</summary>
     public long Generation => Interlocked.Read(ref _generation);
@@ -139,7 +139,7 @@ public sealed partial class CityDatabaseSource : IDisposable
                 return false;
             }
 
-            GeoDatabase fresh;
+            CityDatabase fresh;
             try
             {
                 fresh = await Task.Run(OpenChecked, cancellationToken);
@@ -176,9 +176,9 @@ public sealed partial class CityDatabaseSource : IDisposable
         _timer.Dispose();
     }
 
-    private GeoDatabase OpenChecked()
+    private CityDatabase OpenChecked()
     {
-        var database = GeoDatabase.Open(_path);
+        var database = CityDatabase.Open(_path);
         try
         {
             if (_options.VerifyBeforeService)
@@ -195,9 +195,9 @@ public sealed partial class CityDatabaseSource : IDisposable
         }
     }
 
-    private bool PutInService(GeoDatabase database, FileIdentity identity)
+    private bool PutInService(CityDatabase database, FileIdentity identity)
     {
-        GeoDatabase? old;
+        CityDatabase? old;
         lock (_swapGate)
         {
             if (_disposed)
@@ -212,9 +212,9 @@ public sealed partial class CityDatabaseSource : IDisposable
             Interlocked.Increment(ref _generation);
         }
 
-        // Unmaps once the lookups still running on it end (see GeoDatabase.Dispose).
+        // Unmaps once the lookups still running on it end (see CityDatabase).
         old?.Dispose();
-        Log.InService(_logger, _path, database.Metadata.DatabaseType, database.Metadata.BuildTime, old is not null);
+        Log.InService(_logger, _path, database.DatabaseType, database.BuildTime, old is not null);
         return true;
     }
 

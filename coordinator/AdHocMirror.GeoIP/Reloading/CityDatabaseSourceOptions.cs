@@ -17,7 +17,7 @@ public sealed class CityDatabaseSourceOptions
     /// <summary>Watch the directory for the file being replaced, so that a swap happens within moments.</summary>
     public bool WatchDirectory { get; set; } = true;
 
-    /// <summary>Walk the whole file (tree and data) before putting it in service, at start and on each replacement.</summary>
+    /// <summary>Decode every network's record before putting the file in service, at start and on each replacement.</summary>
     public bool VerifyBeforeService { get; set; } = true;
 
     /// <summary>

@@ -26,6 +26,7 @@ grpc.net.clientfactory@2.85.0
 grpc.net.common@2.85.0
 grpc.reflection@2.85.0
 grpc.tools@2.85.0
+maxmind.db@5.2.0
 microsoft.data.sqlite.core@10.0.14
 microsoft.data.sqlite@10.0.14
 microsoft.extensions.configuration.abstractions@10.0.14
@@ -53,9 +54,11 @@ microsoft.extensions.logging.debug@10.0.14
 microsoft.extensions.logging.eventlog@10.0.14
 microsoft.extensions.logging.eventsource@10.0.14
 microsoft.extensions.logging@10.0.14
+microsoft.extensions.objectpool@7.0.0
 microsoft.extensions.options.configurationextensions@10.0.14
 microsoft.extensions.options@10.0.14
 microsoft.extensions.primitives@10.0.14
+prometheus-net@8.2.1
 sourcegear.sqlite3@3.50.4.5
 spectre.console@0.49.1
 sqlitepclraw.bundle_e_sqlite3@3.0.3
