@@ -53,7 +53,15 @@ public static class DaemonCommandLine
         root.Subcommands.Add(run);
         root.Subcommands.Add(status);
         root.Subcommands.Add(forget);
-        return await root.Parse(args).InvokeAsync();
+        foreach (var command in new Command[] { root, run, status, forget })
+        {
+            command.Description += "\n" + ExitCodes.Common;
+        }
+
+        // A flag it does not know is a bad command line: 2, as README says, not System.CommandLine's 1.
+        var parsed = root.Parse(args);
+        var exit = await parsed.InvokeAsync();
+        return parsed.Errors.Count > 0 ? ExitCodes.Usage : exit;
     }
 
     private static async Task<int> Guard(Func<Task<int>> action)
