@@ -8,6 +8,12 @@ namespace AdHocMirror.Coordinator.Cli;
 /// <summary>The <c>ahm-coordinator</c> command line: <c>serve</c> and <c>admin …</c>.</summary>
 public static class CoordinatorCommandLine
 {
+    /// <summary>
+    /// System.CommandLine's own SIGTERM/SIGINT handling off: it gives the action 2 s and then ends the process with 143,
+    /// which would cut a shutdown short on a loaded machine. The host handles both signals and stops in order.
+    /// </summary>
+    private static InvocationConfiguration OwnSignals => new() { ProcessTerminationTimeout = null };
+
     public static async Task<int> InvokeAsync(string[] args)
     {
         var config = new Option<FileInfo?>("--config") { Description = "Settings file (key = value lines); flags override it", Recursive = true };
@@ -22,7 +28,7 @@ public static class CoordinatorCommandLine
 
         // A flag it does not know is a bad command line: 2, as README says, not System.CommandLine's 1.
         var parsed = root.Parse(args);
-        var exit = await parsed.InvokeAsync();
+        var exit = await parsed.InvokeAsync(OwnSignals);
         return parsed.Errors.Count > 0 ? ExitCodes.Usage : exit;
     }
 

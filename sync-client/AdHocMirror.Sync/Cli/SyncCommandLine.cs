@@ -67,7 +67,9 @@ public static class SyncCommandLine
             };
             return await RunAsync(flags, cancellationToken, stdout, stderr);
         });
-        var invocation = new InvocationConfiguration();
+        // System.CommandLine's own signal handling off: it gives the action 2 s and then ends the process with 143, not
+        // the documented 130, while a sync may need longer to put the repository back. RunAsync handles SIGTERM/SIGINT.
+        var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
         if (stdout is not null)
         {
             invocation.Output = stdout;
@@ -99,11 +101,14 @@ public static class SyncCommandLine
         }
 
         using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        void Interrupt(PosixSignalContext context)
         {
             context.Cancel = true;
             interrupted.Cancel();
-        });
+        }
+
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
         GrpcChannel? channel = null;
         try
         {
