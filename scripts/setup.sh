@@ -10,6 +10,7 @@ packages=(
   libmaxmind-db-writer-perl mmdb-bin                           # GeoIP fixtures and cross-checks
   nghttp2-client               # h2load for the wire benchmark
   shellcheck openrc            # init script checks
+  stress-ng                    # the suite beside a busy machine (README "Tests")
   iproute2 procps ca-certificates
 )
 
