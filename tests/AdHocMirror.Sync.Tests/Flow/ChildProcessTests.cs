@@ -44,6 +44,7 @@ public sealed class ChildProcessTests
         var stdout = sync.StandardOutput.ReadToEndAsync();
         _ = sync.StandardError.ReadToEndAsync();
         var children = await TransferringAsync(sync);
+        await slow.FreezeAsync(); // mid-transfer it stays, whatever the load: the signal cannot come after the end
 
         (await ExternalProcess.RunAsync("kill", ["-" + signal, sync.Id.ToString(CultureInfo.InvariantCulture)])).EnsureSuccess("kill");
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));

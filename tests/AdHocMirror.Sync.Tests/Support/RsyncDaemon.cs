@@ -26,6 +26,18 @@ public sealed class RsyncDaemon : IAsyncDisposable
 
     public string Uri => $"rsync://{Host}:{Port}/gentoo-portage";
 
+    /// <summary>
+    /// Stops (SIGSTOP) the daemon and every connection it serves: a transfer from it then waits, mid-way, for as long as
+    /// a test needs, however loaded the machine. Disposal kills them all the same.
+    /// </summary>
+    public async Task FreezeAsync()
+    {
+        foreach (var pid in ProcessTable.DescendantsOf(_process.Id).Select(e => e.Pid).Prepend(_process.Id))
+        {
+            await ExternalProcess.RunAsync("kill", ["-STOP", pid.ToString(CultureInfo.InvariantCulture)]);
+        }
+    }
+
     public static async Task<RsyncDaemon> StartAsync(string host, string path, string configDirectory, int? bandwidthKiBps = null, IEnumerable<string>? moduleSettings = null)
     {
         var port = FreePort.Next(System.Net.IPAddress.Parse(host));
