@@ -12,6 +12,9 @@ namespace AdHocMirror.Coordinator.Geo;
 /// </summary>
 public sealed class Locator(LocationOverrides overrides, CityDatabaseSource? database) : IMirrorLocator
 {
+    /// <summary>Whether a GeoIP database is configured and in service.</summary>
+    public bool HasDatabase => database?.Current is not null;
+
     public MirrorLocation? Locate(IPAddress address) =>
         TryLocateAddress(address, out var place, out _) ? new MirrorLocation(place.ToContract(), place.Place) : null;
 

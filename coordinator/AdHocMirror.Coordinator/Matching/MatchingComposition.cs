@@ -23,6 +23,7 @@ public static class MatchingComposition
         services.AddSingleton<LeaseBook>();
         services.AddSingleton<SyncReports>();
         services.AddSingleton<ClientTags>();
+        services.AddSingleton<MirrorMatcher>();
         services.AddSingleton<MatchingService>();
         return services;
     }

@@ -1,8 +1,10 @@
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Sync.Configuration;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using TreeVersion = AdHocMirror.Tree.Versions.TreeVersion;
+using MatchingClient = AdHocMirror.Contracts.V1.Matching.MatchingClient;
+using AdHocMirror.Clients;
 
 namespace AdHocMirror.Sync.Discovery;
 
@@ -28,11 +30,11 @@ public sealed class MirrorDiscovery(SyncOptions options, MatchingClient? matchin
                     Hint = options.Near,
                     Count = options.Candidates,
                 },
-                CallOptions.WithTimeout(options.CoordinatorTimeout, cancellationToken: cancellationToken));
+                Calls.WithTimeout(options.CoordinatorTimeout, cancellationToken: cancellationToken));
         }
         catch (Exception e) when (e is RpcException or HttpRequestException or IOException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return new SourcePlan([], configuredOfficial) { CoordinatorError = e is RpcException rpc ? $"{rpc.Code}: {rpc.Detail}" : e.Message };
+            return new SourcePlan([], configuredOfficial) { CoordinatorError = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message };
         }
 
         var candidates = reply.Candidates

@@ -4,7 +4,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Sessions;
 using AdHocMirror.Coordinator.Tests.Support;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Tests.Matching;
 
@@ -98,7 +98,7 @@ public sealed class Swarm : IAsyncDisposable
     /// <summary>A client connecting from 127.0.0.<paramref name="host"/>: a distinct client to the coordinator.</summary>
     public MatchingClient ClientFrom(int host)
     {
-        var channel = GrpcChannel.ForAddress(Coordinator.PublicAddress, new GrpcChannelOptions { LocalAddress = IPAddress.Parse($"127.0.0.{host}") });
+        var channel = GrpcChannels.Create(Coordinator.PublicAddress, new ChannelSettings { LocalAddress = IPAddress.Parse($"127.0.0.{host}") });
         _channels.Add(channel);
         return new MatchingClient(channel);
     }
