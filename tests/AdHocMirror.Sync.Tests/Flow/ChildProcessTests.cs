@@ -40,7 +40,16 @@ public sealed class ChildProcessTests
         await world.InstallAsync("v1");
         var slow = await world.ServeAsync("127.0.0.9", await world.CopyOfAsync("v2"), bandwidthKiBps: 24);
 
-        using var sync = world.StartProcess("--no-coordinator", "--official", slow.Uri);
+        // A shell that runs the suite in the background without job control starts it with SIGINT ignored, and an
+        // ignored signal stays ignored across exec: give ahm-sync the default disposition a terminal's Ctrl-C meets.
+        var direct = world.StartInfo("--no-coordinator", "--official", slow.Uri);
+        var start = new ProcessStartInfo("env") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])["--default-signal=INT", direct.FileName, .. direct.ArgumentList])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var sync = Process.Start(start)!;
         var stdout = sync.StandardOutput.ReadToEndAsync();
         _ = sync.StandardError.ReadToEndAsync();
         var children = await TransferringAsync(sync);
