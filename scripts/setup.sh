@@ -11,6 +11,7 @@ packages=(
   nghttp2-client               # h2load for the wire benchmark
   shellcheck openrc            # init script checks
   fonts-dejavu-core            # text in ahm-simulate's plots (SkiaSharp draws with the system's fonts)
+  stress-ng                    # the suite beside a busy machine (README "Tests")
   iproute2 procps ca-certificates
 )
 

@@ -28,4 +28,15 @@ public static class ExitCodes
 
     /// <summary>The program was interrupted (SIGINT/SIGTERM) before it finished.</summary>
     public const int Interrupted = 130;
+
+    /// <summary>The exit codes every program can return, for its <c>--help</c> (README "Exit codes").</summary>
+    public const string Common =
+        "Exit codes: 0 success; 1 failure without a code of its own; 2 bad command line or configuration (the message names the setting); "
+        + "3 a server could not be reached; 4 refused (bad token, key revoked or blacklisted).";
+
+    /// <summary>ahm-sync's exit codes, for its <c>--help</c>.</summary>
+    public const string Sync =
+        "Exit codes: 0 synced or up to date; 1 failure without a code of its own; 2 bad command line or configuration (the message names the setting); "
+        + "3 a server could not be reached; 4 refused; 5 no usable source; 6 every tree received failed verification; "
+        + "7 another sync of the repository is running; 130 interrupted.";
 }

@@ -13,3 +13,15 @@ public sealed class ConformanceTheoryAttribute : TheoryAttribute
 {
     public ConformanceTheoryAttribute() => Skip = Conformance.SkipReason;
 }
+
+/// <summary>A fact about what only root does (switching user, chroot); skipped, saying so, for any other user.</summary>
+public sealed class RootFactAttribute : FactAttribute
+{
+    public RootFactAttribute()
+    {
+        if (Environment.UserName != "root")
+        {
+            Skip = "needs root (the test suite runs as root in CI)";
+        }
+    }
+}

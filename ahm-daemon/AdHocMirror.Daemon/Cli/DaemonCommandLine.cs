@@ -20,6 +20,12 @@ public static class DaemonCommandLine
 {
     public const string DefaultConfig = "/etc/ahm/daemon.conf";
 
+    /// <summary>
+    /// System.CommandLine's own SIGTERM/SIGINT handling off: it gives the action 2 s and then ends the process with 143,
+    /// which cut a clean logout short on a loaded machine. The host handles both signals and stops in order.
+    /// </summary>
+    private static InvocationConfiguration OwnSignals => new() { ProcessTerminationTimeout = null };
+
     public static async Task<int> InvokeAsync(string[] args)
     {
         var config = new Option<FileInfo?>("--config") { Description = $"Settings file [default: {DefaultConfig}, if present]", Recursive = true };
@@ -53,7 +59,15 @@ public static class DaemonCommandLine
         root.Subcommands.Add(run);
         root.Subcommands.Add(status);
         root.Subcommands.Add(forget);
-        return await root.Parse(args).InvokeAsync();
+        foreach (var command in new Command[] { root, run, status, forget })
+        {
+            command.Description += "\n" + ExitCodes.Common;
+        }
+
+        // A flag it does not know is a bad command line: 2, as README says, not System.CommandLine's 1.
+        var parsed = root.Parse(args);
+        var exit = await parsed.InvokeAsync(OwnSignals);
+        return parsed.Errors.Count > 0 ? ExitCodes.Usage : exit;
     }
 
     private static async Task<int> Guard(Func<Task<int>> action)

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using AdHocMirror.Hosting;
 
 namespace AdHocMirror.Daemon.Serving;
 
@@ -21,13 +22,13 @@ public static class Privileges
         var entry = Native.GetPasswordEntry(user);
         if (entry == IntPtr.Zero)
         {
-            throw new PrivilegeException($"user: no such user '{user}' to run as (create it, or set 'user' in the configuration)");
+            throw new SettingsException($"user: no such user '{user}' to run as (create it, or set 'user' in the configuration)");
         }
 
         var passwd = Marshal.PtrToStructure<Native.Passwd>(entry);
         if (passwd.Uid == 0)
         {
-            throw new PrivilegeException($"user: '{user}' is root; name an unprivileged user");
+            throw new SettingsException($"user: '{user}' is root; name an unprivileged user");
         }
 
         foreach (var directory in ownedDirectories)

@@ -8,6 +8,12 @@ namespace AdHocMirror.Coordinator.Cli;
 /// <summary>The <c>ahm-coordinator</c> command line: <c>serve</c> and <c>admin …</c>.</summary>
 public static class CoordinatorCommandLine
 {
+    /// <summary>
+    /// System.CommandLine's own SIGTERM/SIGINT handling off: it gives the action 2 s and then ends the process with 143,
+    /// which would cut a shutdown short on a loaded machine. The host handles both signals and stops in order.
+    /// </summary>
+    private static InvocationConfiguration OwnSignals => new() { ProcessTerminationTimeout = null };
+
     public static async Task<int> InvokeAsync(string[] args)
     {
         var config = new Option<FileInfo?>("--config") { Description = "Settings file (key = value lines); flags override it", Recursive = true };
@@ -15,8 +21,18 @@ public static class CoordinatorCommandLine
         root.Options.Add(config);
         root.Subcommands.Add(BuildServe(config));
         root.Subcommands.Add(AdminCommandLine.Build(config));
-        return await root.Parse(args).InvokeAsync();
+        foreach (var command in WithSubcommands(root))
+        {
+            command.Description += "\n" + ExitCodes.Common;
+        }
+
+        // A flag it does not know is a bad command line: 2, as README says, not System.CommandLine's 1.
+        var parsed = root.Parse(args);
+        var exit = await parsed.InvokeAsync(OwnSignals);
+        return parsed.Errors.Count > 0 ? ExitCodes.Usage : exit;
     }
+
+    private static IEnumerable<Command> WithSubcommands(Command command) => [command, .. command.Subcommands.SelectMany(WithSubcommands)];
 
     private static Command BuildServe(Option<FileInfo?> config)
     {
@@ -91,6 +107,8 @@ public static class CoordinatorCommandLine
                     CoordinatorSettings.AddOfficial(options, spec);
                 }
 
+                // Checked before the host is built: a bad database is one line and exit 2, before any listener opens.
+                Geo.GeoIpFile.Check(options.GeoIp);
                 host = CoordinatorHost.Build(options);
             }
             catch (SettingsException e)
@@ -114,6 +132,12 @@ public static class CoordinatorCommandLine
                 // SIGTERM/SIGINT before every part had started: the host stopped what had; a stop asked for is a clean exit.
                 await Console.Error.WriteLineAsync("ahm-coordinator: stopped while starting");
                 return ExitCodes.Success;
+            }
+            catch (SettingsException e)
+            {
+                // A setting only a started part could judge: still one line naming it, never a stack trace.
+                await Console.Error.WriteLineAsync($"ahm-coordinator: {e.Message}");
+                return ExitCodes.Usage;
             }
             catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or UnauthorizedAccessException)
             {

@@ -13,9 +13,8 @@ using AdHocMirror.Clients;
 namespace AdHocMirror.Sync.Cli;
 
 /// <summary>
-/// The <c>ahm-sync</c> command line. Exit codes (protos/Hosting/ExitCodes): 0 synced or up to date, 2 configuration
-/// error, 5 no usable source, 6 every tree received was refused by verification (or was a rollback), 7 another sync
-/// holds the repository, 130 interrupted.
+/// The <c>ahm-sync</c> command line. Exit codes: <see cref="ExitCodes.Sync"/> (a flag it does not know is a bad
+/// command line: 2, as README says, not System.CommandLine's 1).
 /// </summary>
 public static class SyncCommandLine
 {
@@ -43,7 +42,7 @@ public static class SyncCommandLine
         var json = new Option<bool>("--json") { Description = "Print a machine-readable result object on stdout" };
         var quiet = new Option<bool>("--quiet") { Description = "Print nothing but errors" };
         var root = new RootCommand("ahm-sync: sync a Gentoo repository from a newer nearby volunteer mirror, verify it, fall back to the official mirrors.\n"
-            + "Exit codes: 0 synced or up to date, 2 configuration error, 5 no usable source, 6 verification refused, 7 locked, 130 interrupted.")
+            + ExitCodes.Sync)
         {
             config, repo, coordinator, trust, noCoordinator, protocol, official, keyring, candidates, near, probe,
             connectTimeout, transferTimeout, coordinatorTimeout, reposConf, postsync, noHooks, rsyncOpt, json, quiet,
@@ -75,7 +74,9 @@ public static class SyncCommandLine
             };
             return await RunAsync(flags, cancellationToken, stdout, stderr);
         });
-        var invocation = new InvocationConfiguration();
+        // System.CommandLine's own signal handling off: it gives the action 2 s and then ends the process with 143, not
+        // the documented 130, while a sync may need longer to put the repository back. RunAsync handles SIGTERM/SIGINT.
+        var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
         if (stdout is not null)
         {
             invocation.Output = stdout;
@@ -86,7 +87,9 @@ public static class SyncCommandLine
             invocation.Error = stderr;
         }
 
-        return await root.Parse(args).InvokeAsync(invocation);
+        var parsed = root.Parse(args);
+        var exit = await parsed.InvokeAsync(invocation);
+        return parsed.Errors.Count > 0 ? ExitCodes.Usage : exit;
     }
 
     /// <summary>Runs one sync; <paramref name="stdout"/>/<paramref name="stderr"/> default to the console.</summary>
@@ -105,11 +108,14 @@ public static class SyncCommandLine
         }
 
         using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        void Interrupt(PosixSignalContext context)
         {
             context.Cancel = true;
             interrupted.Cancel();
-        });
+        }
+
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
         GrpcChannel? channel = null;
         try
         {

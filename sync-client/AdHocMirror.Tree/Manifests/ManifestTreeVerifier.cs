@@ -336,23 +336,36 @@ public sealed partial class ManifestTreeVerifier
     /// Walks the tree depth-first, yielding covered files to hash and reporting uncovered ones. Skips IGNOREd paths,
     /// names starting with a dot (GLEP 74 leaves hidden files out of Manifests, as gemato does) and the top-level Manifest.
     /// With a reference, directories come from its listings, proven directories are not entered, and files the
-    /// reference proves unchanged are counted instead of yielded.
+    /// reference proves unchanged are counted instead of yielded. A directory symlink that stays inside the tree is
+    /// walked as the directory it leads to (<see cref="TreeLinks"/>): read afresh, every file under it hashed, never
+    /// proven by the reference, whose listings know nothing below a link.
     /// </summary>
     private static IEnumerable<Expectation> Walk(string root, ManifestSet expectations, ConcurrentBag<TreeProblem> problems, UnchangedReference? reference, WalkCounts counts)
     {
-        var pending = new Stack<string>();
-        pending.Push(string.Empty);
+        var links = new TreeLinks(root);
+        // A tree with a signed entry for every file reached through links needs no more names than its Manifests list;
+        // the margin is for the directories themselves. Links in a fan (two links to a directory with two links to ...)
+        // would otherwise multiply the paths without end in sight.
+        var budget = expectations.Count + 4096L;
+        var pending = new Stack<(string Relative, TreeLinks.Place Place, bool ViaLink)>();
+        pending.Push((string.Empty, links.Root, false));
         while (pending.Count > 0)
         {
-            var relative = pending.Pop();
-            var children = reference is null ? Enumerate(root, relative, problems) : Listed(reference.Listed, relative, problems);
+            var (relative, place, viaLink) = pending.Pop();
+            var children = reference is null || viaLink ? Enumerate(root, relative, problems) : Listed(reference.Listed, relative, problems);
             if (children is null)
             {
                 continue;
             }
 
+            if (viaLink && (budget -= children.Count) < 0)
+            {
+                problems.Add(new TreeProblem(relative, TreeProblemKind.Symlink, "too many paths through symlinks: the walk stops here"));
+                yield break;
+            }
+
             children.Sort((a, b) => string.CompareOrdinal(b.Name, a.Name));
-            foreach (var (name, isDirectory) in children)
+            foreach (var (name, kind) in children)
             {
                 if (name.StartsWith('.'))
                 {
@@ -365,15 +378,36 @@ public sealed partial class ManifestTreeVerifier
                     continue;
                 }
 
+                var linked = false;
+                var isDirectory = kind == EntryKind.Directory;
+                TreeLinks.Place? inside = null;
+                if (kind == EntryKind.Symlink)
+                {
+                    var verdict = links.Judge(Path.Combine(root, path), path, place, out inside, out var refused);
+                    if (verdict == TreeLinks.Verdict.Refused)
+                    {
+                        problems.Add(refused!);
+                        MarkSeenBelow(expectations, path);
+                        continue;
+                    }
+
+                    (linked, isDirectory) = (true, verdict == TreeLinks.Verdict.Directory);
+                }
+                else if (isDirectory && (inside = TreeLinks.Child(place, name)) is null)
+                {
+                    problems.Add(new TreeProblem(path, TreeProblemKind.Symlink, "symlink loop: this directory was already passed through on the way here"));
+                    continue;
+                }
+
                 if (isDirectory)
                 {
-                    if (reference is not null && reference.Proven.Contains(path))
+                    if (!viaLink && !linked && reference is not null && reference.Proven.Contains(path))
                     {
                         counts.Skipped += reference.Listed.CountFiles(path);
                         continue;
                     }
 
-                    pending.Push(path);
+                    pending.Push((path, inside!, viaLink || linked));
                     continue;
                 }
 
@@ -390,7 +424,7 @@ public sealed partial class ManifestTreeVerifier
                     continue; // Sub-Manifests were checked when loaded; hashless entries were reported then.
                 }
 
-                if (reference is not null && reference.ProvesUnchanged(relative, name, expectation))
+                if (!viaLink && !linked && reference is not null && reference.ProvesUnchanged(relative, name, expectation))
                 {
                     counts.Skipped++;
                     continue;
@@ -401,12 +435,31 @@ public sealed partial class ManifestTreeVerifier
         }
     }
 
-    private static List<(string Name, bool IsDirectory)>? Enumerate(string root, string relative, ConcurrentBag<TreeProblem> problems)
+    /// <summary>A refused symlink is one problem, not one more "missing" for every entry listed under its path.</summary>
+    private static void MarkSeenBelow(ManifestSet expectations, string path)
+    {
+        if (expectations.Find(path) is { } file)
+        {
+            file.Seen = true;
+        }
+
+        var prefix = path + "/";
+        foreach (var expectation in expectations.All())
+        {
+            if (expectation.Path.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                expectation.Seen = true;
+            }
+        }
+    }
+
+    private static List<(string Name, EntryKind Kind)>? Enumerate(string root, string relative, ConcurrentBag<TreeProblem> problems)
     {
         try
         {
-            return [.. new FileSystemEnumerable<(string, bool)>(relative.Length == 0 ? root : Path.Combine(root, relative),
-                (ref FileSystemEntry e) => (e.FileName.ToString(), e.IsDirectory && (e.Attributes & FileAttributes.ReparsePoint) == 0),
+            return [.. new FileSystemEnumerable<(string, EntryKind)>(relative.Length == 0 ? root : Path.Combine(root, relative),
+                (ref FileSystemEntry e) => (e.FileName.ToString(),
+                    (e.Attributes & FileAttributes.ReparsePoint) != 0 ? EntryKind.Symlink : e.IsDirectory ? EntryKind.Directory : EntryKind.RegularFile),
                 new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false })];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -416,7 +469,7 @@ public sealed partial class ManifestTreeVerifier
         }
     }
 
-    private static List<(string Name, bool IsDirectory)>? Listed(ListedTrees listed, string relative, ConcurrentBag<TreeProblem> problems)
+    private static List<(string Name, EntryKind Kind)>? Listed(ListedTrees listed, string relative, ConcurrentBag<TreeProblem> problems)
     {
         var listing = listed.Staged(relative);
         if (listing?.Error is not null || listing is null)
@@ -425,7 +478,7 @@ public sealed partial class ManifestTreeVerifier
             return null;
         }
 
-        return [.. listing.Entries.Select(e => (listing.NameString(e), e.Kind == Native.EntryKind.Directory))];
+        return [.. listing.Entries.Select(e => (listing.NameString(e), e.Kind))];
     }
 
     private static TreeProblem? Check(string full, ManifestEntry entry)

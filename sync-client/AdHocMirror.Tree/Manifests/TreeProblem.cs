@@ -21,6 +21,8 @@ public enum TreeProblemKind
     Conflict,
     /// <summary>The path is not a regular file or cannot be read.</summary>
     Unreadable,
+    /// <summary>A symlink that is absolute, dangles, loops or resolves outside the tree.</summary>
+    Symlink,
 }
 
 /// <summary>One mismatch, by path relative to the tree root ('/'-separated).</summary>

@@ -42,14 +42,21 @@ public sealed class DaemonChildProcessTests
     public async Task Without_the_parent_death_signal_the_next_start_ends_the_server_a_killed_daemon_left_running()
     {
         await using var world = await MirrorWorld.StartAsync(startDaemon: false);
-        var (config, _) = await DaemonProcess.WriteConfigAsync(world, "rsync");
+        var (config, settings) = await DaemonProcess.WriteConfigAsync(world, "rsync");
+        var ledger = Path.Combine(settings["state_dir"]!, "children");
         var stderr = new StringBuilder();
         int leftover;
         // As on a system without setpriv: only the ledger of children can end what a killed daemon leaves.
         using (var first = DaemonProcess.Start(["run", "--config", config], stderr, new Dictionary<string, string> { ["AHM_NO_PDEATHSIG"] = "1" }))
         {
-            await Eventually.TrueAsync(() => ProcessTable.ChildrenOf(first.Id).Any(c => c.Name == "rsync"), $"the daemon runs rsync --daemon (stderr: {stderr})", TimeSpan.FromSeconds(90));
-            leftover = ProcessTable.ChildrenOf(first.Id).First(c => c.Name == "rsync").Pid;
+            // The server, not an rsync client still fetching from upstream; and killed only once the ledger records it,
+            // which is what the next start reads (a daemon killed in between leaves nothing for the ledger to end).
+            static bool IsServer(ProcessTable.Entry c) => c.Name == "rsync" && c.CommandLine.Contains("--daemon", StringComparison.Ordinal);
+            await Eventually.TrueAsync(() => ProcessTable.ChildrenOf(first.Id).Any(IsServer), $"the daemon runs rsync --daemon (stderr: {stderr})", TimeSpan.FromSeconds(90));
+            leftover = ProcessTable.ChildrenOf(first.Id).First(IsServer).Pid;
+            var recorded = $"child {leftover} ";
+            await Eventually.TrueAsync(() => File.Exists(ledger) && File.ReadLines(ledger).Any(l => l.StartsWith(recorded, StringComparison.Ordinal)),
+                $"the ledger records rsync {leftover} (stderr: {stderr})", TimeSpan.FromSeconds(60));
             first.Kill(entireProcessTree: false);
             await first.WaitForExitAsync();
         }
@@ -61,7 +68,8 @@ public sealed class DaemonChildProcessTests
             try
             {
                 await Eventually.TrueAsync(() => !ProcessTable.IsRunning(leftover), $"the next start ends the leftover rsync {leftover} (stderr: {stderr})", TimeSpan.FromSeconds(60));
-                await Eventually.TrueAsync(() => ProcessTable.ChildrenOf(second.Id).Any(c => c.Name == "rsync"), $"the new daemon runs its own rsync (stderr: {stderr})", TimeSpan.FromSeconds(60));
+                await Eventually.TrueAsync(() => ProcessTable.ChildrenOf(second.Id).Any(c => c.Name == "rsync" && c.CommandLine.Contains("--daemon", StringComparison.Ordinal)),
+                    $"the new daemon runs its own rsync (stderr: {stderr})", TimeSpan.FromSeconds(60));
             }
             finally
             {

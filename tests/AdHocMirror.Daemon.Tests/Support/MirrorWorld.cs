@@ -104,6 +104,17 @@ public sealed class MirrorWorld : IAsyncDisposable
 
     private readonly List<IHost> _peers = [];
 
+    /// <summary>Trusts the keys in <paramref name="file"/> instead of the shared test key (before <see cref="StartDaemonAsync"/>).</summary>
+    public async Task UseKeyringAsync(string file)
+    {
+        if (_keyring is not null)
+        {
+            await _keyring.DisposeAsync();
+        }
+
+        _keyring = await OpenPgpKeyring.OpenAsync(file);
+    }
+
     public async Task StartDaemonAsync()
     {
         Daemon = DaemonHost.Build(Options, _keyring!, logging => logging.AddProvider(Log));

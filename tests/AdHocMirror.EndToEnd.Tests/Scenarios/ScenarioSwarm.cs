@@ -265,7 +265,7 @@ public sealed class ScenarioSwarm : IAsyncDisposable
         [
             Dll("ahm-sync"), "--repo", repo, "--coordinator", coordinatorUrl ?? CoordinatorUrl, "--protocol", "rsync",
             "--keyring", KeyringFile, "--official", OfficialUri, "--repos-conf", _work.Combine("no-repos.conf"),
-            "--postsync-dir", _work.Combine("no-postsync.d"), "--json", "--coordinator-timeout", "5s", "--connect-timeout", "5s",
+            "--postsync-dir", _work.Combine("no-postsync.d"), "--json", "--coordinator-timeout", "30s", "--connect-timeout", "5s",
             // The coordinator's order (nearest first), not loopback round-trip times, which are all ~0 here.
             "--probe", "0", .. extra,
         ], timeout: TimeSpan.FromMinutes(3));

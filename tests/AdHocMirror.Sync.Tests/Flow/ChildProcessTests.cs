@@ -30,6 +30,41 @@ public sealed class ChildProcessTests
         Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
     }
 
+    /// <summary>Interrupted mid-transfer: exit 130 as documented (not System.CommandLine's 143), the tree unchanged, no rsync left.</summary>
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task A_signal_mid_transfer_exits_130_and_leaves_the_tree_unchanged(string signal)
+    {
+        await using var world = await SyncWorld.CreateAsync(coordinator: false, officialTree: null);
+        await world.InstallAsync("v1");
+        var slow = await world.ServeAsync("127.0.0.9", await world.CopyOfAsync("v2"), bandwidthKiBps: 24);
+
+        // A shell that runs the suite in the background without job control starts it with SIGINT ignored, and an
+        // ignored signal stays ignored across exec: give ahm-sync the default disposition a terminal's Ctrl-C meets.
+        var direct = world.StartInfo("--no-coordinator", "--official", slow.Uri);
+        var start = new ProcessStartInfo("env") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])["--default-signal=INT", direct.FileName, .. direct.ArgumentList])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var sync = Process.Start(start)!;
+        var stdout = sync.StandardOutput.ReadToEndAsync();
+        _ = sync.StandardError.ReadToEndAsync();
+        var children = await TransferringAsync(sync);
+        await slow.FreezeAsync(); // mid-transfer it stays, whatever the load: the signal cannot come after the end
+
+        (await ExternalProcess.RunAsync("kill", ["-" + signal, sync.Id.ToString(CultureInfo.InvariantCulture)])).EnsureSuccess("kill");
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await sync.WaitForExitAsync(limit.Token);
+
+        Assert.True(sync.ExitCode == 130, $"exit {sync.ExitCode}: {await stdout}");
+        Assert.Equal("interrupted", SyncWorld.Parse(sync.ExitCode, await stdout, string.Empty).Status);
+        await Eventually.TrueAsync(() => children.All(c => !ProcessTable.IsRunning(c)), $"the children {ProcessTable.Describe(children)} end with ahm-sync", TimeSpan.FromSeconds(20));
+        Assert.Equal(SyncWorld.V1, (await world.VerifyRepositoryAsync()).Generated);
+    }
+
     [Fact]
     public async Task Without_the_parent_death_signal_the_next_run_ends_the_rsync_a_killed_run_left_behind()
     {

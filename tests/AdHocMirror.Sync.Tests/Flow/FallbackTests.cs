@@ -37,10 +37,12 @@ public sealed class FallbackTests
     public async Task Mirror_slower_than_the_transfer_timeout_is_reported_as_timeout_and_the_next_candidate_is_used()
     {
         await using var world = await SyncWorld.CreateAsync();
-        var slow = await world.AddMirrorAsync(2, "v2", SyncWorld.V2, bandwidthKiBps: 4);
+        // 1 KiB/s: the slow mirror needs over a minute for the tree, while the good one needs a few seconds even on a
+        // machine at load 100 (where a 2 s limit timed out every source).
+        var slow = await world.AddMirrorAsync(2, "v2", SyncWorld.V2, bandwidthKiBps: 1);
         var good = await world.AddMirrorAsync(3, "v2", SyncWorld.V2);
 
-        var run = await world.SyncAsync("--probe", "0", "--transfer-timeout", "2s");
+        var run = await world.SyncAsync("--probe", "0", "--transfer-timeout", "20s");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(slow.Uri, run.Attempts[0].GetProperty("uri").GetString());

@@ -26,20 +26,35 @@ public sealed class RsyncDaemon : IAsyncDisposable
 
     public string Uri => $"rsync://{Host}:{Port}/gentoo-portage";
 
-    public static async Task<RsyncDaemon> StartAsync(string host, string path, string configDirectory, int? bandwidthKiBps = null)
+    /// <summary>
+    /// Stops (SIGSTOP) the daemon and every connection it serves: a transfer from it then waits, mid-way, for as long as
+    /// a test needs, however loaded the machine. Disposal kills them all the same.
+    /// </summary>
+    public async Task FreezeAsync()
+    {
+        foreach (var pid in ProcessTable.DescendantsOf(_process.Id).Select(e => e.Pid).Prepend(_process.Id))
+        {
+            await ExternalProcess.RunAsync("kill", ["-STOP", pid.ToString(CultureInfo.InvariantCulture)]);
+        }
+    }
+
+    public static async Task<RsyncDaemon> StartAsync(string host, string path, string configDirectory, int? bandwidthKiBps = null, IEnumerable<string>? moduleSettings = null)
     {
         var port = FreePort.Next(System.Net.IPAddress.Parse(host));
         Directory.CreateDirectory(configDirectory);
         var config = System.IO.Path.Combine(configDirectory, $"rsyncd-{host}-{port}.conf");
         var asRoot = Environment.UserName == "root";
-        await File.WriteAllTextAsync(config, string.Join('\n',
+        await File.WriteAllTextAsync(config, string.Join('\n', (string[])
+        [
             "use chroot = no",
             asRoot ? "uid = root\ngid = root" : string.Empty,
             "reverse lookup = no",
             "[gentoo-portage]",
             $"    path = {path}",
             "    read only = yes",
-            string.Empty));
+            .. (moduleSettings ?? []).Select(setting => "    " + setting),
+            string.Empty,
+        ]));
         List<string> arguments = ["--daemon", "--no-detach", "--config=" + config, "--address=" + host, "--port=" + port.ToString(CultureInfo.InvariantCulture)];
         if (bandwidthKiBps is { } limit)
         {

@@ -149,9 +149,9 @@ public sealed class SyncWorld : IAsyncDisposable
         (await ExternalProcess.RunAsync("cp", ["-a", "--", from, to])).EnsureSuccess("cp -a");
     }
 
-    public async Task<RsyncDaemon> ServeAsync(string host, string path, int? bandwidthKiBps = null)
+    public async Task<RsyncDaemon> ServeAsync(string host, string path, int? bandwidthKiBps = null, IEnumerable<string>? moduleSettings = null)
     {
-        var daemon = await RsyncDaemon.StartAsync(host, path, Dir.Combine("rsyncd"), bandwidthKiBps);
+        var daemon = await RsyncDaemon.StartAsync(host, path, Dir.Combine("rsyncd"), bandwidthKiBps, moduleSettings);
         _owned.Add(daemon);
         return daemon;
     }
@@ -196,7 +196,12 @@ public sealed class SyncWorld : IAsyncDisposable
     public List<string> Arguments(params string[] extra)
     {
         List<string> arguments = extra.Contains("--repo") ? [] : ["--repo", Repository];
-        arguments.AddRange(["--keyring", Key.PublicKeyFile, "--repos-conf", Dir.Combine("no-repos.conf"), "--postsync-dir", Dir.Combine("postsync.d"), "--json", "--connect-timeout", "5s"]);
+        if (!extra.Contains("--keyring"))
+        {
+            arguments.AddRange(["--keyring", Key.PublicKeyFile]);
+        }
+
+        arguments.AddRange(["--repos-conf", Dir.Combine("no-repos.conf"), "--postsync-dir", Dir.Combine("postsync.d"), "--json", "--connect-timeout", "5s"]);
         if (CoordinatorAddress is not null && !extra.Contains("--coordinator"))
         {
             arguments.AddRange(["--coordinator", CoordinatorAddress]);

@@ -44,6 +44,8 @@ public sealed class TestSigningKey : IDisposable
         await File.WriteAllTextAsync(publicKeyFile, export.Stdout);
         var key = new TestSigningKey(home, fingerprint, publicKeyFile);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => key.Dispose();
+        // Its gpg-agent lives as long as the key; the run ends it before looking for leftover processes.
+        Leftovers.TestRun.AtEnd(key.StopAgent);
         return key;
     }
 
@@ -52,6 +54,23 @@ public sealed class TestSigningKey : IDisposable
     {
         var result = await ExternalProcess.RunAsync("gpg", ["--batch", "--yes", "--local-user", Fingerprint, "--digest-algo", "SHA512", "--clearsign"], environment: Environment, stdin: text);
         return result.EnsureSuccess("gpg --clearsign").Stdout;
+    }
+
+    /// <summary>Ends the gpg-agent of this key's home (gpg starts one again when the key is used).</summary>
+    public void StopAgent()
+    {
+        try
+        {
+            using var kill = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("gpgconf", ["--kill", "all"])
+            {
+                Environment = { ["GNUPGHOME"] = Home },
+                UseShellExecute = false,
+            });
+            kill?.WaitForExit(5000);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+        }
     }
 
     public void Dispose()
