@@ -82,9 +82,10 @@ public sealed class Metadata : IEnumerable<Metadata.Entry>
     public static bool IsBinaryKey(string key) => key.EndsWith(BinarySuffix, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Header names that belong to the protocol and are never exposed as metadata.</summary>
+    /// <remarks><c>grpc-retry-pushback-ms</c> (gRFC A6) is the one grpc- name a server application sets, in trailers.</remarks>
     public static bool IsReservedHeader(string name) =>
         name.StartsWith(':')
-        || name.StartsWith("grpc-", StringComparison.OrdinalIgnoreCase)
+        || (name.StartsWith("grpc-", StringComparison.OrdinalIgnoreCase) && !name.Equals("grpc-retry-pushback-ms", StringComparison.OrdinalIgnoreCase))
         || name.Equals("content-type", StringComparison.OrdinalIgnoreCase)
         || name.Equals("te", StringComparison.OrdinalIgnoreCase)
         || name.Equals("host", StringComparison.OrdinalIgnoreCase)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Geo;
+using AdHocMirror.Coordinator.Matching.Privacy;
 using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Wire;
 using Google.Protobuf.WellKnownTypes;
@@ -20,6 +21,8 @@ public sealed class MatchingService
     private readonly Locator _locator;
     private readonly MatchingOptions _options;
     private readonly ClientTags _tags;
+    private readonly CandidatePicker _picker;
+    private readonly MatchingPrivacy _privacy;
     private readonly CoordinatorMetrics.Counter _calls;
     private readonly CoordinatorMetrics.Histogram _latency;
     private readonly CoordinatorMetrics.Counter _outcomes;
@@ -27,8 +30,10 @@ public sealed class MatchingService
 
     public MatchingService(
         MirrorIndex index, LeaseBook leases, SyncReports reports, Locator locator, MatchingOptions options,
-        ClientTags tags, CoordinatorMetrics metrics)
+        ClientTags tags, CoordinatorMetrics metrics, CandidatePicker picker, MatchingPrivacy privacy)
     {
+        _picker = picker;
+        _privacy = privacy;
         _index = index;
         _leases = leases;
         _reports = reports;
@@ -54,6 +59,7 @@ public sealed class MatchingService
     public Task<FindMirrorReply> FindMirrorAsync(FindMirrorRequest request, CallContext context)
     {
         var started = Stopwatch.GetTimestamp();
+        var network = _privacy.Admit(context.Peer);
         if (request.Protocol is not (Protocol.Rsync or Protocol.Git))
         {
             throw new RpcException(StatusCode.InvalidArgument, "protocol must be PROTOCOL_RSYNC or PROTOCOL_GIT");
@@ -69,6 +75,11 @@ public sealed class MatchingService
         var (client, source) = _locator.LocateClient(context.Peer, request.Hint);
 
         var reply = new FindMirrorReply { LocationSource = source };
+        if (source.EndsWith(Locator.HintIgnored, StringComparison.Ordinal))
+        {
+            _privacy.Count("hint_ignored");
+        }
+
         if (client is { } place)
         {
             // Coarse on purpose: the answer says roughly where we think the client is, no more.
@@ -99,7 +110,7 @@ public sealed class MatchingService
                 : double.PositiveInfinity;
             if (reach > 0)
             {
-                Offer(reply, request.Protocol, client, clientTicks, wanted, reach);
+                Offer(reply, request.Protocol, client, network, clientTicks, wanted, reach);
             }
 
             result = reply.Candidates.Count > 0 ? "candidates" : "no_mirror";
@@ -131,64 +142,32 @@ public sealed class MatchingService
         }
 
         // The reporter is who vouches for the outcome: distinct reporters are what quarantine counts.
+        _privacy.Reported(context.Peer, lease.KeyId, request.Outcome);
         await _reports.RecordAsync(lease, _tags.Of(context.Peer), request.Outcome, request.Verified, context.CancellationToken);
         return new ReportSyncReply();
     }
 
-    private void Offer(FindMirrorReply reply, Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double reachKm)
+    private void Offer(FindMirrorReply reply, Protocol protocol, GeoPlace? client, ClientNetwork? network, long clientTicks, int wanted, double reachKm)
     {
-        // A second search only when concurrent calls filled every place this one had found.
-        for (var attempt = 0; attempt < 2 && reply.Candidates.Count < wanted; attempt++)
+        var picked = _picker.Pick(protocol, client, network, clientTicks, wanted, reachKm, out var spent);
+        foreach (var (slot, lease, distance) in picked)
         {
-            var missed = false;
-            foreach (var (slot, distance) in _index.Search(protocol, client, clientTicks, wanted, reachKm, _options.SimilarDistanceKm, _options.MaxExamined))
+            reply.Candidates.Add(new Candidate
             {
-                if (reply.Candidates.Count >= wanted)
-                {
-                    break;
-                }
-
-                if (IsOffered(reply, slot))
-                {
-                    continue;
-                }
-
-                if (_leases.TryTake(slot) is not { } lease)
-                {
-                    missed = true;
-                    continue; // filled up by a concurrent call since the search: never over-assign
-                }
-
-                reply.Candidates.Add(new Candidate
-                {
-                    Uri = slot.Uri,
-                    Version = lease.Promised,
-                    LeaseId = Lease.Format(lease.Id),
-                    LeaseExpiresAt = Timestamp.FromDateTimeOffset(lease.ExpiresAt),
-                    DistanceKm = double.IsNaN(distance) ? 0 : Math.Round(distance, 1),
-                    MirrorId = slot.KeyId,
-                    Place = slot.Place,
-                });
-            }
-
-            if (!missed)
-            {
-                break;
-            }
-        }
-    }
-
-    private static bool IsOffered(FindMirrorReply reply, MirrorSlot slot)
-    {
-        foreach (var candidate in reply.Candidates)
-        {
-            if (string.Equals(candidate.MirrorId, slot.KeyId, StringComparison.Ordinal))
-            {
-                return true;
-            }
+                Uri = slot.Uri,
+                Version = lease.Promised,
+                LeaseId = Lease.Format(lease.Id),
+                LeaseExpiresAt = Timestamp.FromDateTimeOffset(lease.ExpiresAt),
+                DistanceKm = double.IsNaN(distance) ? 0 : Math.Round(distance, 1),
+                MirrorId = slot.KeyId,
+                Place = slot.Place,
+            });
         }
 
-        return false;
+        if (spent)
+        {
+            _privacy.Count("budget_spent");
+        }
     }
 
     /// <summary>Lists the official mirrors of the protocol, nearest first; returns the nearest located one's distance.</summary>
