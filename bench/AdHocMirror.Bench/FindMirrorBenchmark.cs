@@ -38,9 +38,9 @@ public static partial class FindMirrorBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length == 2 && args[0] == "--host")
+        if (args.Length == 3 && args[0] == "--host")
         {
-            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
+            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "on");
             return 0;
         }
 
@@ -48,17 +48,33 @@ public static partial class FindMirrorBenchmark
         int[] sizes = args.Length > 1 ? args[1].Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() : [1_000, 10_000, 100_000];
         Console.WriteLine($"findmirror benchmark: {Environment.ProcessorCount} cores, {seconds} s per run, 64 calls in flight on one h2c connection, count=3;");
         Console.WriteLine("the coordinator runs in its own process with ahm-coordinator's GC settings; the load comes from h2load and from this process.");
-        Console.WriteLine($"{"mirrors",8} | {"in-process",11} | {"h2load: FindMirror",19} {"trivial",9} {"ratio",6} | {"ahm client: FindMirror",23} {"trivial",9} {"ratio",6} {"p50",7} {"p99",7} | {"RSS",7} {"peak",7}");
+        Console.WriteLine("budget on: the privacy defaults (reveal budget, rate limit), every call from a client network never seen before (see SpreadNetworks); off: neither.");
+        Console.WriteLine($"{"mirrors",8} {"budget",6} | {"in-process",11} | {"h2load: FindMirror",19} {"trivial",9} {"ratio",6} | {"ahm client: FindMirror",23} {"trivial",9} {"ratio",6} {"p50",7} {"p99",7} | {"RSS",7} {"peak",7} | load");
+        var figures = new List<(int Mirrors, bool Budget, Figures Figures)>();
         foreach (var size in sizes)
         {
-            await MeasureSizeAsync(size, seconds);
+            foreach (var budget in (bool[])[true, false])
+            {
+                figures.Add((size, budget, await MeasureSizeAsync(size, seconds, budget)));
+            }
+        }
+
+        Console.WriteLine("the budget's cost, FindMirror calls/s with it on / off (1.00 = free; goal ≥ 0.90):");
+        foreach (var size in sizes)
+        {
+            var on = figures.Single(f => f.Mirrors == size && f.Budget).Figures;
+            var off = figures.Single(f => f.Mirrors == size && !f.Budget).Figures;
+            var h2 = on.H2Find is { } a && off.H2Find is { } b ? $"h2load {a / b:F2} (trivial {on.H2Trivial / off.H2Trivial:F2})" : "h2load -";
+            Console.WriteLine($"{size,8:N0}: {h2}, ahm client {on.Find / off.Find:F2} (trivial {on.Trivial / off.Trivial:F2}), in-process {off.InProcessMicros:F2} → {on.InProcessMicros:F2} µs per call");
         }
 
         return 0;
     }
 
     /// <summary>One coordinator per size, each in a fresh process, so that RSS is that size's alone and the load generators do not share its heap.</summary>
-    private static async Task MeasureSizeAsync(int mirrors, int seconds)
+    private sealed record Figures(double InProcessMicros, double? H2Find, double? H2Trivial, double Find, double Trivial);
+
+    private static async Task<Figures> MeasureSizeAsync(int mirrors, int seconds, bool budget)
     {
         var self = Environment.GetCommandLineArgs()[0];
         var start = new ProcessStartInfo(Environment.ProcessPath!)
@@ -67,12 +83,13 @@ public static partial class FindMirrorBenchmark
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        if (self.EndsWith(".dll", StringComparison.Ordinal))
+        // Under the dotnet host the program is its .dll; under the apphost (dotnet run) the apphost is the program.
+        if (self.EndsWith(".dll", StringComparison.Ordinal) && Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
             start.ArgumentList.Add(self);
         }
 
-        foreach (var arg in (string[])["findmirror", "--host", mirrors.ToString(CultureInfo.InvariantCulture)])
+        foreach (var arg in (string[])["findmirror", "--host", mirrors.ToString(CultureInfo.InvariantCulture), budget ? "on" : "off"])
         {
             start.ArgumentList.Add(arg);
         }
@@ -109,7 +126,8 @@ public static partial class FindMirrorBenchmark
             var (rss, peak) = MemoryOf(host.Id);
             var h2 = h2Find is { } f && h2Trivial is { } t ? $"{f,19:N0} {t,9:N0} {f / t,6:F2}" : $"{"(h2load not installed)",36}";
             Console.WriteLine(
-                $"{mirrors,8:N0} | {inProcessMicros,8:F1} µs | {h2} | {find.PerSecond,23:N0} {trivial.PerSecond,9:N0} {find.PerSecond / trivial.PerSecond,6:F2} {find.P50,5:F2}ms {find.P99,5:F2}ms | {rss,4:F0} MB {peak,4:F0} MB");
+                $"{mirrors,8:N0} {(budget ? "on" : "off"),6} | {inProcessMicros,8:F1} µs | {h2} | {find.PerSecond,23:N0} {trivial.PerSecond,9:N0} {find.PerSecond / trivial.PerSecond,6:F2} {find.P50,5:F2}ms {find.P99,5:F2}ms | {rss,4:F0} MB {peak,4:F0} MB | {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            return new Figures(inProcessMicros, h2Find, h2Trivial, find.PerSecond, trivial.PerSecond);
         }
         finally
         {
@@ -122,7 +140,7 @@ public static partial class FindMirrorBenchmark
     }
 
     /// <summary>The coordinator side: populated in-process, measured alone for its own cost per answer, then serving until stdin closes.</summary>
-    private static async Task HostAsync(int mirrors)
+    private static async Task HostAsync(int mirrors, bool budget)
     {
         using var dir = new TempDir("ahm-bench");
         var options = new CoordinatorOptions
@@ -135,7 +153,13 @@ public static partial class FindMirrorBenchmark
         options.Pings.Interval = TimeSpan.FromHours(12); // the mirrors are made up: nobody to ping
         options.Matching.LeaseTtl = TimeSpan.FromSeconds(10);
         options.Matching.Official = [];
-        using var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        if (!budget)
+        {
+            options.Privacy.RevealBudget = 0;
+            options.Privacy.FindMirrorPerMinute = 0;
+        }
+
+        using var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning), replace: budget ? SpreadNetworks.Replace : null);
         await host.StartAsync();
         try
         {
