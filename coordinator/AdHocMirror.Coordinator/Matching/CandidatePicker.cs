@@ -21,10 +21,10 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
     {
         spent = false;
         var picked = new List<Offered>(wanted);
-        var reveals = budget.Enabled && network is { } n ? budget.For(n) : null;
+        var reveals = budget.Enabled && network is { } n ? budget.View(n) : null;
         if (reveals is not null)
         {
-            foreach (var keyId in reveals.Usable())
+            foreach (var keyId in reveals.Usable)
             {
                 if (picked.Count >= wanted)
                 {
@@ -49,7 +49,7 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
         {
             var missed = false;
             var found = index.Search(protocol, client, clientTicks, wanted, reachKm, options.SimilarDistanceKm, options.MaxExamined, keep: reveals is null ? 0 : Math.Max(wanted * 2, 16));
-            foreach (var (slot, distance) in reveals is null ? found : Stable(found, reveals))
+            foreach (var (slot, distance) in reveals is null ? found : Stable(found, network!.Value.Seed))
             {
                 if (picked.Count >= wanted)
                 {
@@ -67,7 +67,7 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
                     continue; // filled up by a concurrent call since the search: never over-assign
                 }
 
-                if (reveals is not null && !reveals.TryReveal(slot.KeyId))
+                if (reveals is not null && !budget.TryReveal(network!.Value, slot.KeyId))
                 {
                     leases.Complete(Lease.Format(lease.Id)); // never shown: its place goes back at once
                     spent = true;
@@ -87,16 +87,18 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
     }
 
     /// <summary>New candidates by band, then by the network's key: equally near volunteers are chosen alike on every call and coordinator.</summary>
-    private IEnumerable<(MirrorSlot Slot, double DistanceKm)> Stable(List<(MirrorSlot Slot, double DistanceKm)> found, NetworkReveals reveals)
+    private List<(MirrorSlot Slot, double DistanceKm)> Stable(List<(MirrorSlot Slot, double DistanceKm)> found, ulong seed)
     {
         var width = options.SimilarDistanceKm;
-        var seed = reveals.Seed;
-        found.Sort((a, b) =>
+        var keys = new (double Band, ulong Rank)[found.Count];
+        for (var i = 0; i < keys.Length; i++)
         {
-            var byBand = Band(a.DistanceKm, width).CompareTo(Band(b.DistanceKm, width));
-            return byBand != 0 ? byBand : Rank(seed, a.Slot.KeyId).CompareTo(Rank(seed, b.Slot.KeyId));
-        });
-        return found;
+            keys[i] = (Band(found[i].DistanceKm, width), Rank(seed, found[i].Slot.KeyId));
+        }
+
+        var items = found.ToArray();
+        Array.Sort(keys, items);
+        return [.. items];
     }
 
     /// <summary>Revealed and new together, as every answer is ordered: nearest band first, then the most spare places.</summary>

@@ -7,7 +7,7 @@ namespace AdHocMirror.Coordinator.Matching.Privacy;
 /// </summary>
 public sealed class FindMirrorRateLimit(PrivacyOptions options, TimeProvider clock)
 {
-    private readonly NetworkTable<Bucket> _buckets = new(options.MaxNetworks);
+    private readonly NetworkTable<Bucket, byte> _buckets = new(options.MaxNetworks, 0);
 
     public bool Enabled => options.FindMirrorPerMinute > 0;
 
@@ -23,29 +23,27 @@ public sealed class FindMirrorRateLimit(PrivacyOptions options, TimeProvider clo
             return true;
         }
 
-        var perMinute = options.FindMirrorPerMinute;
-        var now = clock.GetUtcNow().UtcTicks;
-        var bucket = _buckets.GetOrAdd(network, static (_, state) => new Bucket(state.perMinute, state.now), (perMinute, now));
-        lock (bucket)
+        var wait = _buckets.With(network, (PerMinute: options.FindMirrorPerMinute, Now: clock.GetUtcNow().UtcTicks), static (ref bucket, _, fresh, state) =>
         {
-            var perTick = perMinute / (double)TimeSpan.TicksPerMinute;
-            bucket.Tokens = Math.Min(perMinute, bucket.Tokens + (Math.Max(0, now - bucket.Updated) * perTick));
-            bucket.Updated = now;
+            var perTick = state.PerMinute / (double)TimeSpan.TicksPerMinute;
+            bucket.Tokens = fresh ? state.PerMinute : Math.Min(state.PerMinute, bucket.Tokens + (Math.Max(0, state.Now - bucket.Updated) * perTick));
+            bucket.Updated = state.Now;
             if (bucket.Tokens >= 1)
             {
                 bucket.Tokens -= 1;
-                return true;
+                return 0L;
             }
 
-            retryAfter = TimeSpan.FromTicks((long)Math.Ceiling((1 - bucket.Tokens) / perTick));
-            return false;
-        }
+            return (long)Math.Ceiling((1 - bucket.Tokens) / perTick);
+        });
+        retryAfter = TimeSpan.FromTicks(wait);
+        return wait == 0;
     }
 
     /// <summary>Tokens left and when they were counted (UTC ticks).</summary>
-    private sealed class Bucket(double tokens, long updated)
+    private struct Bucket
     {
-        public double Tokens = tokens;
-        public long Updated = updated;
+        public double Tokens;
+        public long Updated;
     }
 }

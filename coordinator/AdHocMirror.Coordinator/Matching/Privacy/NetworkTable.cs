@@ -3,22 +3,25 @@ namespace AdHocMirror.Coordinator.Matching.Privacy;
 /// <summary>
 /// What the coordinator remembers per client network within one window, in memory only, bounded:
 /// an attacker decides how many networks it comes from (IPv6 /48s are cheap), so past
-/// <c>capacity</c> the oldest entry is forgotten. Sharded by the network's tag, so that concurrent
-/// calls from different networks rarely wait for each other; a new window empties a shard the first
-/// time it is used in it.
+/// <c>capacity</c> the oldest network is forgotten and its place reused. Entries are structs in
+/// arrays, never an object per network: a table of 100,000 objects would be traced by every
+/// collection and cost more than the lookups. Sharded by the network's tag, so that concurrent
+/// calls from different networks rarely wait for each other; a new window empties a shard the
+/// first time it is used in it.
 /// </summary>
-internal sealed class NetworkTable<T>
-    where T : class
+/// <typeparam name="T">Per network.</typeparam>
+/// <typeparam name="TItem">Per network, <c>stride</c> of them (e.g. the volunteers it was shown).</typeparam>
+internal sealed class NetworkTable<T, TItem>
+    where T : struct
 {
     private const int ShardCount = 16;
     private readonly Shard[] _shards;
-    private readonly int _perShard;
     private long _evicted;
 
-    public NetworkTable(int capacity)
+    public NetworkTable(int capacity, int stride)
     {
-        _perShard = Math.Max(1, (capacity + ShardCount - 1) / ShardCount);
-        _shards = Enumerable.Range(0, ShardCount).Select(_ => new Shard()).ToArray();
+        var perShard = Math.Max(1, (capacity + ShardCount - 1) / ShardCount);
+        _shards = Enumerable.Range(0, ShardCount).Select(_ => new Shard(perShard, stride, this)).ToArray();
     }
 
     /// <summary>Networks forgotten because the table was full.</summary>
@@ -26,47 +29,32 @@ internal sealed class NetworkTable<T>
 
     public int Count => _shards.Sum(s => s.Count);
 
-    /// <summary>The entry of <paramref name="network"/> in its window, made by <paramref name="create"/> when there is none.</summary>
-    public T GetOrAdd<TState>(ClientNetwork network, Func<ClientNetwork, TState, T> create, TState state)
+    /// <summary>Runs <paramref name="work"/> on the entry of <paramref name="network"/> (a zeroed one when new) under its shard's lock.</summary>
+    public TResult With<TState, TResult>(ClientNetwork network, TState state, Work<TState, TResult> work)
     {
         var shard = _shards[(int)(network.Tag & (ShardCount - 1))];
         lock (shard.Gate)
         {
-            shard.Enter(network.Window);
-            if (shard.Entries.TryGetValue(network.Tag, out var entry))
-            {
-                return entry;
-            }
-
-            if (shard.Entries.Count >= _perShard && shard.Order.TryDequeue(out var oldest))
-            {
-                shard.Entries.Remove(oldest);
-                Interlocked.Increment(ref _evicted);
-            }
-
-            entry = create(network, state);
-            shard.Entries[network.Tag] = entry;
-            shard.Order.Enqueue(network.Tag);
-            return entry;
+            var at = shard.SlotOf(network, out var fresh);
+            return work(ref shard.Entries[at], shard.Items.AsSpan(at * shard.Stride, shard.Stride), fresh, state);
         }
     }
 
-    /// <summary>The entry of <paramref name="network"/> if it is remembered in its window.</summary>
-    public T? Find(ClientNetwork network)
-    {
-        var shard = _shards[(int)(network.Tag & (ShardCount - 1))];
-        lock (shard.Gate)
-        {
-            return shard.Window == network.Window && shard.Entries.TryGetValue(network.Tag, out var entry) ? entry : null;
-        }
-    }
+    public delegate TResult Work<TState, TResult>(ref T entry, Span<TItem> items, bool fresh, TState state);
 
-    private sealed class Shard
+    private sealed class Shard(int capacity, int stride, NetworkTable<T, TItem> table)
     {
         public readonly Lock Gate = new();
-        public readonly Dictionary<UInt128, T> Entries = [];
-        public readonly Queue<UInt128> Order = new();
-        public long Window = long.MinValue;
+        public readonly int Stride = stride;
+        private readonly Dictionary<UInt128, int> _slots = [];
+        private UInt128[] _tags = [];
+        private int _filled;
+        private int _next;
+        private long _window = long.MinValue;
+
+        public T[] Entries = [];
+
+        public TItem[] Items = [];
 
         public int Count
         {
@@ -74,22 +62,53 @@ internal sealed class NetworkTable<T>
             {
                 lock (Gate)
                 {
-                    return Entries.Count;
+                    return _slots.Count;
                 }
             }
         }
 
-        public void Enter(long window)
+        /// <summary>The slot of <paramref name="network"/>; a new one (zeroed) when it had none, the oldest one's once full.</summary>
+        public int SlotOf(ClientNetwork network, out bool fresh)
         {
-            if (window != Window)
+            if (network.Window != _window)
             {
                 // A new window forgets the last one's networks (their tags changed with the secret anyway).
-                Entries.Clear();
-                Entries.TrimExcess();
-                Order.Clear();
-                Order.TrimExcess();
-                Window = window;
+                _slots.Clear();
+                _filled = _next = 0;
+                _window = network.Window;
             }
+
+            fresh = false;
+            if (_slots.TryGetValue(network.Tag, out var at))
+            {
+                return at;
+            }
+
+            fresh = true;
+            if (_filled < capacity)
+            {
+                at = _filled++;
+                if (at >= _tags.Length)
+                {
+                    var length = Math.Min(capacity, Math.Max(16, _tags.Length * 2));
+                    Array.Resize(ref _tags, length);
+                    Array.Resize(ref Entries, length);
+                    Array.Resize(ref Items, length * Stride);
+                }
+            }
+            else
+            {
+                at = _next;
+                _next = (_next + 1) % capacity;
+                _slots.Remove(_tags[at]);
+                Interlocked.Increment(ref table._evicted);
+            }
+
+            _tags[at] = network.Tag;
+            _slots[network.Tag] = at;
+            Entries[at] = default;
+            Items.AsSpan(at * Stride, Stride).Clear();
+            return at;
         }
     }
 }
