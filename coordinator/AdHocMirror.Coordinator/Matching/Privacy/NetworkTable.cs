@@ -46,7 +46,7 @@ internal sealed class NetworkTable<T, TItem>
     {
         public readonly Lock Gate = new();
         public readonly int Stride = stride;
-        private readonly Dictionary<UInt128, int> _slots = [];
+        private Dictionary<UInt128, int> _slots = [];
         private UInt128[] _tags = [];
         private int _filled;
         private int _next;
@@ -85,16 +85,19 @@ internal sealed class NetworkTable<T, TItem>
             }
 
             fresh = true;
+            if (_tags.Length == 0)
+            {
+                // All at once, on first use: the bound is then memory actually taken, and growing
+                // (large arrays, each a full collection) never happens while calls are answered.
+                _slots = new Dictionary<UInt128, int>(capacity);
+                _tags = new UInt128[capacity];
+                Entries = new T[capacity];
+                Items = new TItem[capacity * Stride];
+            }
+
             if (_filled < capacity)
             {
                 at = _filled++;
-                if (at >= _tags.Length)
-                {
-                    var length = Math.Min(capacity, Math.Max(16, _tags.Length * 2));
-                    Array.Resize(ref _tags, length);
-                    Array.Resize(ref Entries, length);
-                    Array.Resize(ref Items, length * Stride);
-                }
             }
             else
             {
