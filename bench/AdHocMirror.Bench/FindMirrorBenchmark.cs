@@ -8,7 +8,7 @@ using AdHocMirror.Coordinator.Hosting;
 using AdHocMirror.Coordinator.Matching;
 using AdHocMirror.Coordinator.Mirrors;
 using AdHocMirror.Testing;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Health.V1;
 using Microsoft.Extensions.DependencyInjection;
@@ -83,8 +83,9 @@ public static partial class FindMirrorBenchmark
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        // Under the dotnet host the program is its .dll; under the apphost (dotnet run) the apphost is the program.
-        if (self.EndsWith(".dll", StringComparison.Ordinal) && Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        // Under `dotnet ahm-bench.dll` the host needs the assembly; the built `ahm-bench` executable is the program
+        // itself, and GetCommandLineArgs()[0] names its .dll there too, which it would take for the benchmark's name.
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" && self.EndsWith(".dll", StringComparison.Ordinal))
         {
             start.ArgumentList.Add(self);
         }
@@ -106,22 +107,22 @@ public static partial class FindMirrorBenchmark
             var inProcessMicros = double.Parse(parts[2], CultureInfo.InvariantCulture);
             var requests = Requests(new Random(7), 4096);
 
-            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+            using var channel = GrpcChannels.Create($"http://127.0.0.1:{port}");
             var matching = new MatchingClient(channel);
             var health = new HealthClient(channel);
 
             // Both methods warm over the transport first, as long as they are measured: in the first
             // seconds the JIT's tiers, not the method, decide the figures (35k calls/s cold, 70k warm).
-            await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]), TimeSpan.FromSeconds(2));
-            await MeasureAsync(_ => health.CheckAsync(new HealthCheckRequest()), TimeSpan.FromSeconds(2));
+            await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]).ResponseAsync, TimeSpan.FromSeconds(2));
+            await MeasureAsync(_ => health.CheckAsync(new HealthCheckRequest()).ResponseAsync, TimeSpan.FromSeconds(2));
             await H2LoadAsync(port, "/ahm.v1.Matching/FindMirror", requests[0], seconds);
             await H2LoadAsync(port, "/grpc.health.v1.Health/Check", new HealthCheckRequest(), seconds);
 
             var h2Find = await H2LoadAsync(port, "/ahm.v1.Matching/FindMirror", requests[0], seconds);
             var h2Trivial = await H2LoadAsync(port, "/grpc.health.v1.Health/Check", new HealthCheckRequest(), seconds);
 
-            var find = await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]), TimeSpan.FromSeconds(seconds));
-            var trivial = await MeasureAsync(_ => health.CheckAsync(new HealthCheckRequest()), TimeSpan.FromSeconds(seconds));
+            var find = await MeasureAsync(i => matching.FindMirrorAsync(requests[i % requests.Length]).ResponseAsync, TimeSpan.FromSeconds(seconds));
+            var trivial = await MeasureAsync(_ => health.CheckAsync(new HealthCheckRequest()).ResponseAsync, TimeSpan.FromSeconds(seconds));
 
             var (rss, peak) = MemoryOf(host.Id);
             var h2 = h2Find is { } f && h2Trivial is { } t ? $"{f,19:N0} {t,9:N0} {f / t,6:F2}" : $"{"(h2load not installed)",36}";
@@ -165,7 +166,7 @@ public static partial class FindMirrorBenchmark
         {
             var directory = host.Services.GetRequiredService<MirrorDirectory>();
             Populate(directory, mirrors, new Random(42));
-            var service = host.Services.GetRequiredService<MatchingService>();
+            var service = host.Services.GetRequiredService<MirrorMatcher>();
             var port = host.Services.GetRequiredService<CoordinatorListeners>().Public.Server.Port;
             // Steady state: the garbage of populating is not the answers' cost.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -236,12 +237,11 @@ public static partial class FindMirrorBenchmark
     }
 
     /// <summary>The coordinator's own cost of an answer: locate, search, lease, reply; no transport.</summary>
-    private static double InProcess(MatchingService service, FindMirrorRequest[] requests)
+    private static double InProcess(MirrorMatcher matcher, FindMirrorRequest[] requests)
     {
-        var context = new CallContext("/ahm.v1.Matching/FindMirror", new Metadata(), IPAddress.Loopback, null, CancellationToken.None);
         for (var i = 0; i < 20_000; i++)
         {
-            _ = service.FindMirrorAsync(requests[i % requests.Length], context).Result;
+            _ = matcher.Find(requests[i % requests.Length], IPAddress.Loopback);
         }
 
         const int Calls = 100_000;
@@ -252,7 +252,7 @@ public static partial class FindMirrorBenchmark
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < Calls; i++)
         {
-            _ = service.FindMirrorAsync(requests[i % requests.Length], context).Result;
+            _ = matcher.Find(requests[i % requests.Length], IPAddress.Loopback);
         }
 
         // CPU time of the whole process (collector threads included) tells the cost when other work shares the machine.
@@ -295,7 +295,7 @@ public static partial class FindMirrorBenchmark
         var body = Path.GetTempFileName();
         try
         {
-            await File.WriteAllBytesAsync(body, MessageFraming.ToFrame(request, int.MaxValue));
+            await File.WriteAllBytesAsync(body, WireBenchmark.Frame(request));
             var run = await ExternalProcess.RunAsync("h2load",
             [
                 "-D", seconds.ToString(CultureInfo.InvariantCulture), "-c", "1", "-t", "1", "-m", "64",

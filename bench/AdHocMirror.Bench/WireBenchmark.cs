@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
-using AdHocMirror.Contracts;
+using AdHocMirror.Hosting;
 using AdHocMirror.Testing;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Grpc.Health.V1;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -16,6 +16,16 @@ namespace AdHocMirror.Bench;
 /// </summary>
 public static partial class WireBenchmark
 {
+    /// <summary>A gRPC length-prefixed message (uncompressed), as h2load sends it.</summary>
+    public static byte[] Frame(Google.Protobuf.IMessage message)
+    {
+        var payload = Google.Protobuf.MessageExtensions.ToByteArray(message);
+        var frame = new byte[5 + payload.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)payload.Length);
+        payload.CopyTo(frame, 5);
+        return frame;
+    }
+
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var s) ? s : 5;
@@ -23,15 +33,17 @@ public static partial class WireBenchmark
         const int InFlight = 64;
 
         await using var server = GrpcServer.Create(
-            [new GrpcListenEndpoint(new IPEndPoint(IPAddress.Loopback, 0))],
-            [new HealthService().Bind()],
-            new GrpcServerOptions(),
-            NullLoggerFactory.Instance);
+            [new GrpcEndpoint(new IPEndPoint(IPAddress.Loopback, 0))],
+            new GrpcServerLimits(),
+            NullLoggerFactory.Instance,
+            new Readiness(),
+            _ => { },
+            _ => { });
         await server.StartAsync();
         var address = external ?? $"127.0.0.1:{server.Port}";
         Console.WriteLine($"wire benchmark: trivial unary method, 1 h2c connection, {InFlight} calls in flight, {seconds} s per run, {Environment.ProcessorCount} cores");
 
-        using var channel = GrpcChannel.ForAddress("http://" + address);
+        using var channel = GrpcChannels.Create("http://" + address);
         var client = new HealthClient(channel);
         await MeasureAsync(client, InFlight, TimeSpan.FromSeconds(1)); // warm-up: JIT, connection, pools
         var (calls, elapsed, p50, p99) = await MeasureAsync(client, InFlight, TimeSpan.FromSeconds(seconds));
@@ -41,7 +53,7 @@ public static partial class WireBenchmark
         if (ExternalProcess.Exists("h2load"))
         {
             var body = Path.GetTempFileName();
-            await File.WriteAllBytesAsync(body, MessageFraming.ToFrame(new HealthCheckRequest(), int.MaxValue));
+            await File.WriteAllBytesAsync(body, Frame(new HealthCheckRequest()));
             var total = Math.Max(10_000, (int)(ours * seconds));
             var run = await ExternalProcess.RunAsync("h2load",
             [

@@ -1,4 +1,3 @@
-using AdHocMirror.Wire;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,4 @@
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Contracts;
 
@@ -11,7 +11,7 @@ public static class Credentials
     /// <summary>Request metadata presenting a mirror key, and optionally its session.</summary>
     public static Metadata ForKey(string keyId, string secret, string? sessionId = null)
     {
-        var metadata = new Metadata().Add("authorization", $"Bearer {keyId}.{secret}");
+        var metadata = new Metadata { { "authorization", $"Bearer {keyId}.{secret}" } };
         if (sessionId is not null)
         {
             metadata.Add(SessionHeader, sessionId);
@@ -20,7 +20,7 @@ public static class Credentials
         return metadata;
     }
 
-    public static Metadata ForAdmin(string token) => new Metadata().Add("authorization", $"Bearer {token}");
+    public static Metadata ForAdmin(string token) => new() { { "authorization", $"Bearer {token}" } };
 
     /// <summary>Splits a presented key credential into id and secret.</summary>
     public static bool TryParseKey(string? bearer, out string keyId, out string secret)
@@ -44,8 +44,8 @@ public static class Credentials
 
     /// <summary>The refusal cause a coordinator attached to an error, if any.</summary>
     public static V1.RefusalCause RefusalOf(RpcException e) =>
-        Enum.TryParse<V1.RefusalCause>(e.Trailers.Get(RefusalTrailer), ignoreCase: true, out var cause) ? cause : V1.RefusalCause.Unspecified;
+        Enum.TryParse<V1.RefusalCause>(e.Trailers.GetValue(RefusalTrailer), ignoreCase: true, out var cause) ? cause : V1.RefusalCause.Unspecified;
 
     public static RpcException Refuse(StatusCode code, V1.RefusalCause cause, string message) =>
-        new(code, message, new Metadata().Add(RefusalTrailer, cause.ToString()));
+        new(new Status(code, message), new Metadata { { RefusalTrailer, cause.ToString() } });
 }

@@ -4,7 +4,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Testing;
 using AdHocMirror.Testing.Trees;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Swarm;
 
@@ -93,8 +93,8 @@ public sealed class DemoSwarm(string work, TextWriter output)
         _processes.Add(LocalProcess.Start("coordinator", "dotnet", coordinatorArgs, logs));
         var adminToken = Path.Combine(coordinatorData, "admin.token");
         await Eventually.TrueAsync(() => File.Exists(adminToken), "the coordinator's admin token", TimeSpan.FromSeconds(60));
-        using var adminChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{adminPort}");
-        var admin = new AdminClient(adminChannel, (await File.ReadAllTextAsync(adminToken)).Trim());
+        using var adminChannel = GrpcChannels.Create($"http://127.0.0.1:{adminPort}");
+        var admin = new AdminClient(adminChannel.WithBearer((await File.ReadAllTextAsync(adminToken)).Trim()));
 
         Say("Three volunteers start ahm-daemon: each enrols, syncs from the official upstream, verifies the signature and every file, publishes a snapshot, serves it with rsync --daemon and git daemon, logs in, and answers pings.");
         foreach (var v in Volunteers)

@@ -1,7 +1,10 @@
 using System.Net;
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
-using AdHocMirror.Wire;
+using AdHocMirror.Hosting;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AdHocMirror.Testing;
@@ -41,8 +44,14 @@ public sealed class FakeMirror(IPAddress? address = null) : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var binding = new ServiceBinding(MirrorPingMethods.Service).Unary(MirrorPingMethods.Ping, PingAsync);
-        _server = GrpcServer.Create([new GrpcListenEndpoint(new IPEndPoint(Address, Port))], [binding], new GrpcServerOptions(), NullLoggerFactory.Instance);
+        var service = new PingAnswers(this);
+        _server = GrpcServer.Create(
+            [new GrpcEndpoint(new IPEndPoint(Address, Port))],
+            GrpcServerLimits.PingListener,
+            NullLoggerFactory.Instance,
+            new Readiness(),
+            s => s.AddSingleton(service),
+            routes => routes.MapGrpcService<PingAnswers>());
         await _server.StartAsync();
         Port = _server.Port;
     }
@@ -58,7 +67,7 @@ public sealed class FakeMirror(IPAddress? address = null) : IAsyncDisposable
 
     public ValueTask DisposeAsync() => new(StopAsync());
 
-    private async Task<PingReply> PingAsync(PingRequest request, CallContext context)
+    private async Task<PingReply> PingAsync(PingRequest request, ServerCallContext context)
     {
         Interlocked.Increment(ref _pings);
         var now = Interlocked.Increment(ref _inFlight);
@@ -85,5 +94,10 @@ public sealed class FakeMirror(IPAddress? address = null) : IAsyncDisposable
         var reply = new PingReply { Proof = Google.Protobuf.ByteString.CopyFrom(proof), ActiveConnections = ActiveConnections };
         reply.Versions.AddRange(Versions);
         return reply;
+    }
+
+    private sealed class PingAnswers(FakeMirror mirror) : MirrorPing.MirrorPingBase
+    {
+        public override Task<PingReply> Ping(PingRequest request, ServerCallContext context) => mirror.PingAsync(request, context);
     }
 }

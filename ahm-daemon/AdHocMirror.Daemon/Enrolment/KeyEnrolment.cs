@@ -2,7 +2,7 @@ using AdHocMirror.Contracts.V1;
 using AdHocMirror.Daemon.Configuration;
 using AdHocMirror.Daemon.Session;
 using AdHocMirror.Daemon.Status;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 using MirrorState = AdHocMirror.Daemon.Status.MirrorState;
@@ -40,7 +40,7 @@ public sealed partial class KeyEnrolment(
 
             if (_key is null)
             {
-                var reply = await Call(() => coordinator.Registry.RegisterAsync(new RegisterRequest { Software = CoordinatorConnection.Software }, CoordinatorConnection.Call(null, cancellationToken: cancellationToken)));
+                var reply = await Call(() => coordinator.Registry.RegisterAsync(new RegisterRequest { Software = CoordinatorConnection.Software }, CoordinatorConnection.Call(null, cancellationToken: cancellationToken)).ResponseAsync);
                 Store(FromReply(reply));
                 Log.Registered(logger, _key!.KeyId, _key.ExpiresAt);
             }
@@ -93,7 +93,7 @@ public sealed partial class KeyEnrolment(
                 return _key ?? key;
             }
 
-            var reply = await Call(() => coordinator.Registry.RotateKeyAsync(new RotateKeyRequest(), CoordinatorConnection.Call(key, cancellationToken: cancellationToken)));
+            var reply = await Call(() => coordinator.Registry.RotateKeyAsync(new RotateKeyRequest(), CoordinatorConnection.Call(key, cancellationToken: cancellationToken)).ResponseAsync);
             Store(FromReply(reply));
             Log.Rotated(logger, key.KeyId, _key!.KeyId);
             return _key;
@@ -219,7 +219,7 @@ public sealed partial class KeyEnrolment(
         }
         catch (RpcException e) when (Refusal.Classify(e) == RefusalKind.Banned)
         {
-            throw new MirrorBannedException(e.Detail, e);
+            throw new MirrorBannedException(e.Status.Detail, e);
         }
     }
 

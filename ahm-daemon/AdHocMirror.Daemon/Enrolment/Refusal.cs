@@ -1,6 +1,6 @@
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Daemon.Enrolment;
 
@@ -33,7 +33,7 @@ public static class Refusal
             RefusalCause.SessionSuperseded => RefusalKind.SessionLost,
             RefusalCause.RateLimited => RefusalKind.RateLimited,
             RefusalCause.Quarantined => RefusalKind.Rejected,
-            _ => e.Code switch
+            _ => e.StatusCode switch
             {
                 StatusCode.Unauthenticated => RefusalKind.KeyRefused,
                 StatusCode.ResourceExhausted => RefusalKind.RateLimited,

@@ -11,7 +11,7 @@ using AdHocMirror.Hosting;
 using AdHocMirror.Tree.OpenPgp;
 using AdHocMirror.Tree.Processes;
 using AdHocMirror.Tree.Snapshots;
-using AdHocMirror.Wire;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -50,6 +50,8 @@ public static class DaemonHost
         }
 
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // A caller that resets its stream or lets its deadline pass is routine, and anyone can cause it: not worth a line each.
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         var services = builder.Services;
         services.AddSingleton(options);
@@ -79,7 +81,8 @@ public static class DaemonHost
         }
 
         services.AddSingleton<MirrorPingService>();
-        services.AddSingleton(new HealthService(MirrorPingMethods.Service));
+        var readiness = new Readiness();
+        services.AddSingleton(readiness);
         services.AddSingleton<SnapshotKeeper>();
         services.AddSingleton<SessionKeeper>();
 
@@ -89,15 +92,19 @@ public static class DaemonHost
         services.AddSingleton(sp => new GrpcServerService(
             "ping listener",
             GrpcServer.Create(
-                [new GrpcListenEndpoint(new IPEndPoint(listenAddress, options.PingPort))],
-                [sp.GetRequiredService<HealthService>().Bind(), sp.GetRequiredService<MirrorPingService>().Bind()],
-                new GrpcServerOptions { MaxReceiveMessageSize = 64 * 1024, MaxSendMessageSize = 64 * 1024, MaxStreamsPerConnection = 16 },
-                sp.GetRequiredService<ILoggerFactory>()),
+                [new GrpcEndpoint(new IPEndPoint(listenAddress, options.PingPort))],
+                GrpcServerLimits.PingListener,
+                sp.GetRequiredService<ILoggerFactory>(),
+                readiness,
+                s => s.AddSingleton(sp.GetRequiredService<MirrorPingService>()),
+                routes => routes.MapGrpcService<MirrorPingService>()),
             sp.GetRequiredService<ILogger<GrpcServerService>>()));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<GrpcServerService>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<SnapshotKeeper>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<SessionKeeper>());
-        return builder.Build();
+        var host = builder.Build();
+        host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(readiness.ShuttingDown);
+        return host;
     }
 
     /// <summary>Single-line, UTC-stamped console logging on stderr: readable in a terminal, and one record per line for syslog.</summary>

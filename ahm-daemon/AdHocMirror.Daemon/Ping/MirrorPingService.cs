@@ -2,7 +2,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Daemon.Serving;
 using AdHocMirror.Daemon.Status;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 using MirrorState = AdHocMirror.Daemon.Status.MirrorState;
@@ -13,31 +13,29 @@ namespace AdHocMirror.Daemon.Ping;
 /// ahm.v1.MirrorPing on the daemon's own listener: proves we hold the session (HMAC over the nonce and session id,
 /// see <see cref="PingProof"/>), and reports the served versions and active connections.
 /// </summary>
-public sealed partial class MirrorPingService(MirrorState state, ServingSupervisor serving, ILogger<MirrorPingService> logger)
+public sealed partial class MirrorPingService(MirrorState state, ServingSupervisor serving, ILogger<MirrorPingService> logger) : MirrorPing.MirrorPingBase
 {
     public const int NonceLength = 32;
 
-    public ServiceBinding Bind() => new ServiceBinding(MirrorPingMethods.Service).Unary(MirrorPingMethods.Ping, PingAsync);
-
-    public Task<PingReply> PingAsync(PingRequest request, CallContext context)
+    public override Task<PingReply> Ping(PingRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
         var session = state.Session;
         if (session is null)
         {
-            throw new RpcException(StatusCode.FailedPrecondition, "not logged in");
+            throw new RpcException(new Grpc.Core.Status(StatusCode.FailedPrecondition, "not logged in"));
         }
 
         if (request.SessionId != session.Id)
         {
             LogWrongSession(logger);
-            throw new RpcException(StatusCode.FailedPrecondition, "not this mirror's session");
+            throw new RpcException(new Grpc.Core.Status(StatusCode.FailedPrecondition, "not this mirror's session"));
         }
 
         // A short or absent nonce would let a recorded answer be replayed.
         if (request.Nonce.Length < 16 || request.Nonce.Length > 64)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"nonce must be 16 to 64 bytes (expected {NonceLength})");
+            throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, $"nonce must be 16 to 64 bytes (expected {NonceLength})"));
         }
 
         var connections = serving.ActiveConnections();

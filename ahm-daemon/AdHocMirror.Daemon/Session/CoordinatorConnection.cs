@@ -1,7 +1,10 @@
+using AdHocMirror.Clients;
 using AdHocMirror.Contracts;
+using AdHocMirror.Contracts.V1;
+using Grpc.Net.Client;
 using AdHocMirror.Daemon.Configuration;
 using AdHocMirror.Daemon.Enrolment;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Daemon.Session;
 
@@ -14,27 +17,26 @@ public sealed class CoordinatorConnection : IDisposable
     public CoordinatorConnection(DaemonOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _channel = GrpcChannel.ForAddress(options.Coordinator.ToString().TrimEnd('/'), new GrpcChannelOptions
+        _channel = GrpcChannels.Create(options.Coordinator.ToString().TrimEnd('/'), new ChannelSettings
         {
             TrustedCertificatesFile = options.CoordinatorTrust,
             ConnectTimeout = TimeSpan.FromSeconds(10),
-            UserAgent = Software,
         });
-        Registry = new RegistryClient(_channel);
-        Sessions = new SessionsClient(_channel);
-        Matching = new MatchingClient(_channel);
+        Registry = new Registry.RegistryClient(_channel);
+        Sessions = new Contracts.V1.Sessions.SessionsClient(_channel);
+        Matching = new Contracts.V1.Matching.MatchingClient(_channel);
     }
 
     public static TimeSpan CallTimeout { get; } = TimeSpan.FromSeconds(15);
 
-    public RegistryClient Registry { get; }
+    public Registry.RegistryClient Registry { get; }
 
-    public SessionsClient Sessions { get; }
+    public Contracts.V1.Sessions.SessionsClient Sessions { get; }
 
-    public MatchingClient Matching { get; }
+    public Contracts.V1.Matching.MatchingClient Matching { get; }
 
     public static CallOptions Call(StoredKey? key, string? sessionId = null, CancellationToken cancellationToken = default) =>
-        CallOptions.WithTimeout(CallTimeout, key is null ? null : Credentials.ForKey(key.KeyId, key.Secret, sessionId), cancellationToken);
+        Calls.WithTimeout(CallTimeout, key is null ? null : Credentials.ForKey(key.KeyId, key.Secret, sessionId), cancellationToken);
 
     public void Dispose() => _channel.Dispose();
 }

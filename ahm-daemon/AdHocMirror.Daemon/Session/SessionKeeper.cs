@@ -4,7 +4,7 @@ using AdHocMirror.Daemon.Enrolment;
 using AdHocMirror.Daemon.Hosting;
 using AdHocMirror.Daemon.Status;
 using AdHocMirror.Hosting;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -59,19 +59,19 @@ public sealed partial class SessionKeeper(
                     switch (Refusal.Classify(e))
                     {
                         case RefusalKind.Banned:
-                            Banned(e.Detail);
+                            Banned(e.Status.Detail);
                             return;
                         case RefusalKind.KeyRefused:
                             if ((key ?? enrolment.Current) is { } refused)
                             {
-                                enrolment.Drop(refused, e.Detail);
+                                enrolment.Drop(refused, e.Status.Detail);
                             }
 
                             state.SetSession(null);
                             wait = options.MinBackoff;
                             break;
                         case RefusalKind.SessionLost:
-                            Log.SessionLost(logger, e.Detail);
+                            Log.SessionLost(logger, e.Status.Detail);
                             state.SetSession(null);
                             // The first time at once; if it keeps happening, back off like any failure.
                             wait = _backoff.Failures == 0 ? TimeSpan.Zero : _backoff.Next();
@@ -83,8 +83,8 @@ public sealed partial class SessionKeeper(
                             break;
                         default:
                             wait = _backoff.Next();
-                            Log.Unreachable(logger, e.Code.ToString(), e.Detail, wait.Value);
-                            state.Update(s => s with { Session = "unreachable", SessionDetail = e is RpcException x ? x.Detail : e.Message });
+                            Log.Unreachable(logger, e.StatusCode.ToString(), e.Status.Detail, wait.Value);
+                            state.Update(s => s with { Session = "unreachable", SessionDetail = e is RpcException x ? x.Status.Detail : e.Message });
                             break;
                     }
                 }
@@ -204,7 +204,7 @@ public sealed partial class SessionKeeper(
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             limit.CancelAfter(TimeSpan.FromSeconds(5));
-            await coordinator.Sessions.LogoutAsync(new LogoutRequest(), CoordinatorConnection.Call(key, session.Id, limit.Token) with { Deadline = DateTimeOffset.UtcNow.AddSeconds(5) });
+            await coordinator.Sessions.LogoutAsync(new LogoutRequest(), CoordinatorConnection.Call(key, session.Id, limit.Token).WithDeadline(DateTime.UtcNow.AddSeconds(5)));
             Log.LoggedOut(logger);
         }
         catch (Exception e) when (e is RpcException or HttpRequestException or IOException or OperationCanceledException or TimeoutException)

@@ -2,7 +2,7 @@ using AdHocMirror.Contracts.V1;
 using AdHocMirror.Daemon.Configuration;
 using AdHocMirror.Daemon.Session;
 using AdHocMirror.Daemon.Status;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TreeVersion = AdHocMirror.Tree.Versions.TreeVersion;

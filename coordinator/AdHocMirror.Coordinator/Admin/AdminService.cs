@@ -5,44 +5,24 @@ using AdHocMirror.Coordinator.Matching;
 using AdHocMirror.Coordinator.Mirrors;
 using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Coordinator.Storage;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 
 namespace AdHocMirror.Coordinator.Admin;
 
-/// <summary>The Admin gRPC service, on the admin listener only; every call carries the admin token.</summary>
+/// <summary>ahm.v1.Admin at the edge, on the admin listener only; <see cref="AdminTokenInterceptor"/> checks the token of every call.</summary>
 public sealed class AdminService(
-    AdminToken token,
     KeyRegistry keys,
     MirrorDirectory directory,
     MirrorIndex index,
     MirrorQuarantine quarantine,
     ICoordinatorStore store,
     AuditTrail audit,
-    CoordinatorMetrics metrics)
+    CoordinatorMetrics metrics) : Contracts.V1.Admin.AdminBase
 {
     public const int MaxReasonLength = 500;
 
-    public ServiceBinding Bind() => new ServiceBinding(AdminMethods.Service)
-        .Unary(AdminMethods.ListMirrors, Authorized<ListMirrorsRequest, ListMirrorsReply>(ListMirrorsAsync))
-        .Unary(AdminMethods.ListKeys, Authorized<ListKeysRequest, ListKeysReply>(ListKeysAsync))
-        .Unary(AdminMethods.RevokeKey, Authorized<RevokeKeyRequest, AdminActionReply>(RevokeKeyAsync))
-        .Unary(AdminMethods.BlacklistKey, Authorized<BlacklistKeyRequest, AdminActionReply>(BlacklistKeyAsync))
-        .Unary(AdminMethods.UnblacklistKey, Authorized<UnblacklistKeyRequest, AdminActionReply>(UnblacklistKeyAsync))
-        .Unary(AdminMethods.BlacklistNetwork, Authorized<BlacklistNetworkRequest, AdminActionReply>(BlacklistNetworkAsync))
-        .Unary(AdminMethods.UnblacklistNetwork, Authorized<UnblacklistNetworkRequest, AdminActionReply>(UnblacklistNetworkAsync))
-        .Unary(AdminMethods.ListBlacklist, Authorized<ListBlacklistRequest, ListBlacklistReply>(ListBlacklistAsync))
-        .Unary(AdminMethods.ListQuarantine, Authorized<ListQuarantineRequest, ListQuarantineReply>(ListQuarantineAsync))
-        .Unary(AdminMethods.ReleaseQuarantine, Authorized<ReleaseQuarantineRequest, AdminActionReply>(ReleaseQuarantineAsync))
-        .Unary(AdminMethods.GetStats, Authorized<GetStatsRequest, GetStatsReply>(GetStatsAsync))
-        .Unary(AdminMethods.ListAudit, Authorized<ListAuditRequest, ListAuditReply>(ListAuditAsync))
-        .ServerStreaming(AdminMethods.WatchAudit, (request, writer, context) =>
-        {
-            Authorize(context);
-            return WatchAuditAsync(request, writer, context);
-        });
-
-    public Task<ListMirrorsReply> ListMirrorsAsync(ListMirrorsRequest request, CallContext context)
+    public override Task<ListMirrorsReply> ListMirrors(ListMirrorsRequest request, ServerCallContext context)
     {
         var states = request.States.ToHashSet();
         var reply = new ListMirrorsReply();
@@ -78,21 +58,21 @@ public sealed class AdminService(
         return Task.FromResult(reply);
     }
 
-    public Task<ListKeysReply> ListKeysAsync(ListKeysRequest request, CallContext context)
+    public override Task<ListKeysReply> ListKeys(ListKeysRequest request, ServerCallContext context)
     {
         var reply = new ListKeysReply();
         reply.Keys.AddRange(keys.ListKeys(request.IncludeTombstones));
         return Task.FromResult(reply);
     }
 
-    public async Task<AdminActionReply> RevokeKeyAsync(RevokeKeyRequest request, CallContext context)
+    public override async Task<AdminActionReply> RevokeKey(RevokeKeyRequest request, ServerCallContext context)
     {
         var keyId = KeyId(request.KeyId);
         var id = await keys.RevokeAsync(keyId, Reason(request.Reason, "revoked by staff"), context.CancellationToken);
         return new AdminActionReply { AuditId = (ulong)id, Summary = $"key {keyId} revoked; its mirror left matching" };
     }
 
-    public async Task<AdminActionReply> BlacklistKeyAsync(BlacklistKeyRequest request, CallContext context)
+    public override async Task<AdminActionReply> BlacklistKey(BlacklistKeyRequest request, ServerCallContext context)
     {
         var keyId = KeyId(request.KeyId);
         var duration = Duration(request.Duration);
@@ -100,14 +80,14 @@ public sealed class AdminService(
         return new AdminActionReply { AuditId = (ulong)id, Summary = $"key {keyId} blacklisted {For(duration)}" };
     }
 
-    public async Task<AdminActionReply> UnblacklistKeyAsync(UnblacklistKeyRequest request, CallContext context)
+    public override async Task<AdminActionReply> UnblacklistKey(UnblacklistKeyRequest request, ServerCallContext context)
     {
         var keyId = KeyId(request.KeyId);
         var id = await keys.UnblacklistKeyAsync(keyId, Reason(request.Reason, "lifted by staff"), context.CancellationToken);
         return new AdminActionReply { AuditId = (ulong)id, Summary = $"key {keyId} no longer blacklisted" };
     }
 
-    public async Task<AdminActionReply> BlacklistNetworkAsync(BlacklistNetworkRequest request, CallContext context)
+    public override async Task<AdminActionReply> BlacklistNetwork(BlacklistNetworkRequest request, ServerCallContext context)
     {
         var network = Network(request.Prefix);
         var duration = Duration(request.Duration);
@@ -115,14 +95,14 @@ public sealed class AdminService(
         return new AdminActionReply { AuditId = (ulong)id, Summary = $"network {network} blacklisted {For(duration)}" };
     }
 
-    public async Task<AdminActionReply> UnblacklistNetworkAsync(UnblacklistNetworkRequest request, CallContext context)
+    public override async Task<AdminActionReply> UnblacklistNetwork(UnblacklistNetworkRequest request, ServerCallContext context)
     {
         var network = Network(request.Prefix);
         var id = await keys.UnblacklistNetworkAsync(network, Reason(request.Reason, "lifted by staff"), context.CancellationToken);
         return new AdminActionReply { AuditId = (ulong)id, Summary = $"network {network} no longer blacklisted" };
     }
 
-    public Task<ListBlacklistReply> ListBlacklistAsync(ListBlacklistRequest request, CallContext context)
+    public override Task<ListBlacklistReply> ListBlacklist(ListBlacklistRequest request, ServerCallContext context)
     {
         var reply = new ListBlacklistReply();
         foreach (var entry in keys.ListBlacklist())
@@ -148,7 +128,7 @@ public sealed class AdminService(
         return Task.FromResult(reply);
     }
 
-    public Task<ListQuarantineReply> ListQuarantineAsync(ListQuarantineRequest request, CallContext context)
+    public override Task<ListQuarantineReply> ListQuarantine(ListQuarantineRequest request, ServerCallContext context)
     {
         var reply = new ListQuarantineReply();
         reply.Entries.AddRange(quarantine.List().Select(q => new QuarantineEntry
@@ -161,14 +141,14 @@ public sealed class AdminService(
         return Task.FromResult(reply);
     }
 
-    public async Task<AdminActionReply> ReleaseQuarantineAsync(ReleaseQuarantineRequest request, CallContext context)
+    public override async Task<AdminActionReply> ReleaseQuarantine(ReleaseQuarantineRequest request, ServerCallContext context)
     {
         var keyId = KeyId(request.KeyId);
         var id = await quarantine.ReleaseAsync(keyId, Reason(request.Reason, "released by staff"), AuditRecord.Admin, context.CancellationToken);
         return new AdminActionReply { AuditId = (ulong)id, Summary = $"mirror {keyId} released from quarantine" };
     }
 
-    public Task<GetStatsReply> GetStatsAsync(GetStatsRequest request, CallContext context)
+    public override Task<GetStatsReply> GetStats(GetStatsRequest request, ServerCallContext context)
     {
         var reply = new GetStatsReply { StartedAt = Timestamp.FromDateTimeOffset(metrics.StartedAt) };
         foreach (var (name, value) in metrics.Flatten())
@@ -179,7 +159,7 @@ public sealed class AdminService(
         return Task.FromResult(reply);
     }
 
-    public async Task<ListAuditReply> ListAuditAsync(ListAuditRequest request, CallContext context)
+    public override async Task<ListAuditReply> ListAudit(ListAuditRequest request, ServerCallContext context)
     {
         var limit = request.Limit == 0 ? 100 : (int)Math.Min(request.Limit, 10_000);
         var reply = new ListAuditReply();
@@ -187,7 +167,7 @@ public sealed class AdminService(
         return reply;
     }
 
-    public async Task WatchAuditAsync(WatchAuditRequest request, IServerStreamWriter<AuditEntry> writer, CallContext context)
+    public override async Task WatchAudit(WatchAuditRequest request, IServerStreamWriter<AuditEntry> responseStream, ServerCallContext context)
     {
         using var subscription = audit.Watch();
         long last = 0;
@@ -196,7 +176,7 @@ public sealed class AdminService(
             var tail = await store.ListAuditAsync((int)Math.Min(request.Tail, 10_000), 0, context.CancellationToken);
             foreach (var entry in tail.Reverse())
             {
-                await writer.WriteAsync(ToEntry(entry), context.CancellationToken);
+                await responseStream.WriteAsync(ToEntry(entry), context.CancellationToken);
                 last = entry.Id;
             }
         }
@@ -207,7 +187,7 @@ public sealed class AdminService(
             {
                 if (entry.Id > last)
                 {
-                    await writer.WriteAsync(ToEntry(entry), context.CancellationToken);
+                    await responseStream.WriteAsync(ToEntry(entry), context.CancellationToken);
                     last = entry.Id;
                 }
             }
@@ -215,23 +195,6 @@ public sealed class AdminService(
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
             // The watcher left.
-        }
-    }
-
-    private Func<TRequest, CallContext, Task<TReply>> Authorized<TRequest, TReply>(Func<TRequest, CallContext, Task<TReply>> handler) =>
-        (request, context) =>
-        {
-            Authorize(context);
-            return handler(request, context);
-        };
-
-    private void Authorize(CallContext context)
-    {
-        if (!token.Matches(context.BearerToken))
-        {
-            throw new RpcException(StatusCode.Unauthenticated, context.BearerToken is null
-                ? "no admin token presented: send 'authorization: Bearer <token>'"
-                : "wrong admin token");
         }
     }
 
@@ -250,7 +213,7 @@ public sealed class AdminService(
         var trimmed = keyId.Trim().ToLowerInvariant();
         if (!KeyMaterial.IsWellFormed(trimmed, KeyMaterial.IdLength))
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"'{keyId}' is not a key id (32 hex characters)");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{keyId}' is not a key id (32 hex characters)"));
         }
 
         return trimmed;
@@ -260,7 +223,7 @@ public sealed class AdminService(
     {
         if (!SourceNetwork.TryParseCidr(prefix.Trim(), out var network, out var error))
         {
-            throw new RpcException(StatusCode.InvalidArgument, error);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, error));
         }
 
         return network;
@@ -270,12 +233,12 @@ public sealed class AdminService(
     {
         if (reason.Length > MaxReasonLength)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"reason is longer than {MaxReasonLength} characters");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"reason is longer than {MaxReasonLength} characters"));
         }
 
         if (string.IsNullOrWhiteSpace(reason))
         {
-            return fallback ?? throw new RpcException(StatusCode.InvalidArgument, "a reason is required");
+            return fallback ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "a reason is required"));
         }
 
         return reason.Trim();
@@ -291,7 +254,7 @@ public sealed class AdminService(
         var span = duration.ToTimeSpan();
         if (span < TimeSpan.Zero)
         {
-            throw new RpcException(StatusCode.InvalidArgument, "duration must not be negative");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "duration must not be negative"));
         }
 
         return span == TimeSpan.Zero ? null : span;

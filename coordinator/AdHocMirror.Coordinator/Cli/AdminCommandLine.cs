@@ -6,7 +6,9 @@ using AdHocMirror.Coordinator.Admin;
 using AdHocMirror.Coordinator.Hosting;
 using AdHocMirror.Coordinator.Keys;
 using AdHocMirror.Hosting;
-using AdHocMirror.Wire;
+using AdHocMirror.Clients;
+using Grpc.Core;
+using AdminClient = AdHocMirror.Contracts.V1.Admin.AdminClient;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Spectre.Console;
@@ -169,7 +171,8 @@ public static class AdminCommandLine
 
             if (result.GetValue(follow))
             {
-                await foreach (var entry in client.WatchAudit(new WatchAuditRequest { Tail = (uint)count }, new CallOptions(CancellationToken: ct)))
+                using var watch = client.WatchAudit(new WatchAuditRequest { Tail = (uint)count }, new CallOptions(cancellationToken: ct));
+                await foreach (var entry in watch.ResponseStream.ReadAllAsync(ct))
                 {
                     Console.WriteLine(result.GetValue(common.JsonOption) ? Json.Format(entry) : $"{entry.Id,6} {Time(entry.At)} {entry.Actor,-6} {entry.Action,-20} {entry.Subject} {entry.Reason}");
                 }
@@ -220,7 +223,7 @@ public static class AdminCommandLine
 
     private static Argument<string> CidrArgument() => new("CIDR") { Description = "Network prefix, e.g. 198.51.100.0/24 or 2001:db8::/48" };
 
-    private static CallOptions Call(CancellationToken ct) => new(Deadline: DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30), CancellationToken: ct);
+    private static CallOptions Call(CancellationToken ct) => Calls.WithTimeout(TimeSpan.FromSeconds(30), cancellationToken: ct);
 
     private static string RequiredReason(string? reason) =>
         string.IsNullOrWhiteSpace(reason) ? throw new UsageException("--reason is required (it goes to the audit log and to the refused mirror)") : reason;
@@ -284,8 +287,8 @@ public static class AdminCommandLine
                     return Fail(ExitCodes.Usage, $"cannot read the admin token from {tokenPath}: {e.Message} (use --token-file)");
                 }
 
-                using var channel = GrpcChannel.ForAddress(url);
-                return await action(new AdminClient(channel, token));
+                using var channel = GrpcChannels.Create(url);
+                return await action(new AdminClient(channel.WithBearer(token)));
             }
             catch (SettingsException e)
             {
@@ -301,13 +304,13 @@ public static class AdminCommandLine
             }
             catch (RpcException e)
             {
-                return e.Code switch
+                return e.StatusCode switch
                 {
-                    StatusCode.Unavailable or StatusCode.DeadlineExceeded => Fail(ExitCodes.Unavailable, $"cannot reach the coordinator's admin service at {result.GetValue(adminUrl) ?? "the configured admin address"}: {e.Detail}"),
-                    StatusCode.Unauthenticated or StatusCode.PermissionDenied => Fail(ExitCodes.Refused, $"refused: {e.Detail} (check --token-file)"),
-                    StatusCode.InvalidArgument => Fail(ExitCodes.Usage, e.Detail),
-                    StatusCode.NotFound or StatusCode.FailedPrecondition => Fail(ExitCodes.Failure, e.Detail),
-                    _ => Fail(ExitCodes.Failure, $"{e.Code}: {e.Detail}"),
+                    StatusCode.Unavailable or StatusCode.DeadlineExceeded => Fail(ExitCodes.Unavailable, $"cannot reach the coordinator's admin service at {result.GetValue(adminUrl) ?? "the configured admin address"}: {e.Status.Detail}"),
+                    StatusCode.Unauthenticated or StatusCode.PermissionDenied => Fail(ExitCodes.Refused, $"refused: {e.Status.Detail} (check --token-file)"),
+                    StatusCode.InvalidArgument => Fail(ExitCodes.Usage, e.Status.Detail),
+                    StatusCode.NotFound or StatusCode.FailedPrecondition => Fail(ExitCodes.Failure, e.Status.Detail),
+                    _ => Fail(ExitCodes.Failure, $"{e.StatusCode}: {e.Status.Detail}"),
                 };
             }
         }

@@ -17,6 +17,9 @@ public sealed class Locator(LocationOverrides overrides, CityDatabaseSource? dat
 {
     public const string HintIgnored = "-hint-ignored";
 
+    /// <summary>Whether a GeoIP database is configured and in service.</summary>
+    public bool HasDatabase => database?.Current is not null;
+
     public MirrorLocation? Locate(IPAddress address) =>
         TryLocateAddress(address, out var place, out _) ? new MirrorLocation(place.ToContract(), place.Place, place.Country, place.Continent) : null;
 

@@ -1,4 +1,3 @@
-using AdHocMirror.Contracts;
 using AdHocMirror.Coordinator.Admin;
 using AdHocMirror.Coordinator.Keys;
 using AdHocMirror.Coordinator.Liveness;
@@ -8,7 +7,9 @@ using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Coordinator.Sessions;
 using AdHocMirror.Coordinator.Storage;
 using AdHocMirror.Hosting;
-using AdHocMirror.Wire;
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -60,6 +61,8 @@ public static class CoordinatorHost
         }
 
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // A caller that resets its stream or lets its deadline pass is routine, and anyone can cause it: not worth a line each.
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         var services = builder.Services;
@@ -83,37 +86,51 @@ public static class CoordinatorHost
         services.AddSingleton<RegistryService>();
         services.AddSingleton<SessionsService>();
         services.AddSingleton<AdminService>();
-        services.AddSingleton(new HealthService(RegistryMethods.Service, SessionsMethods.Service, MatchingMethods.Service));
+        services.AddSingleton<MirrorKeyInterceptor>();
+        services.AddSingleton<AdminTokenInterceptor>();
         services.AddSingleton<CoordinatorListeners>();
-        var grpcOptions = new GrpcServerOptions { MaxReceiveMessageSize = options.MaxMessageSize, MaxSendMessageSize = options.MaxMessageSize };
+        var readiness = new Readiness();
+        readiness.Block("store", "not open yet");
+        if (!string.IsNullOrEmpty(options.GeoIp))
+        {
+            readiness.Block("geoip", "database not loaded yet");
+        }
+
+        services.AddSingleton(readiness);
+        var publicLimits = new GrpcServerLimits { MaxReceiveMessageSize = options.MaxMessageSize };
+        // Staff listings of a large swarm are big; only staff reach this listener.
+        var adminLimits = new GrpcServerLimits { MaxSendMessageSize = 64 * 1024 * 1024, MaxConnections = 64 };
 
         services.AddHostedService<CoordinatorStartup>();
         // AddSingleton, not AddHostedService: the latter drops a second registration of the same type.
         services.AddSingleton<IHostedService>(sp =>
         {
-            var server = new GrpcServerService(
-                "coordinator",
-                GrpcServer.Create(
-                    [publicEndpoint],
-                    [sp.GetRequiredService<HealthService>().Bind(), sp.GetRequiredService<RegistryService>().Bind(), sp.GetRequiredService<SessionsService>().Bind(), sp.GetRequiredService<MatchingService>().Bind()],
-                    grpcOptions,
-                    sp.GetRequiredService<ILoggerFactory>()),
-                sp.GetRequiredService<ILogger<GrpcServerService>>());
+            var server = Listener(sp, "coordinator", publicEndpoint, publicLimits, s => s
+                .AddSingleton(sp.GetRequiredService<RegistryService>())
+                .AddSingleton(sp.GetRequiredService<SessionsService>())
+                .AddSingleton(sp.GetRequiredService<MatchingService>())
+                .AddSingleton(sp.GetRequiredService<MirrorKeyInterceptor>()),
+                routes =>
+                {
+                    routes.MapGrpcService<RegistryService>();
+                    routes.MapGrpcService<SessionsService>();
+                    routes.MapGrpcService<MatchingService>();
+                },
+                grpc => grpc.Interceptors.Add<MirrorKeyInterceptor>());
             sp.GetRequiredService<CoordinatorListeners>().Public = server;
             return server;
         });
         services.AddSingleton<IHostedService>(sp =>
         {
-            var routes = HealthRoutes.Map(sp.GetRequiredService<CoordinatorMetrics>(), sp.GetRequiredService<ICoordinatorStore>());
-            var server = new GrpcServerService(
-                "admin",
-                GrpcServer.Create(
-                    [adminEndpoint],
-                    [sp.GetRequiredService<HealthService>().Bind(), sp.GetRequiredService<AdminService>().Bind()],
-                    grpcOptions,
-                    sp.GetRequiredService<ILoggerFactory>(),
-                    routes),
-                sp.GetRequiredService<ILogger<GrpcServerService>>());
+            var server = Listener(sp, "admin", adminEndpoint, adminLimits, s => s
+                .AddSingleton(sp.GetRequiredService<AdminService>())
+                .AddSingleton(sp.GetRequiredService<AdminTokenInterceptor>()),
+                routes =>
+                {
+                    routes.MapGrpcService<AdminService>();
+                    HealthRoutes.Map(routes, sp.GetRequiredService<CoordinatorMetrics>(), sp.GetRequiredService<ICoordinatorStore>());
+                },
+                grpc => grpc.Interceptors.Add<AdminTokenInterceptor>());
             sp.GetRequiredService<CoordinatorListeners>().Admin = server;
             return server;
         });
@@ -121,11 +138,8 @@ public static class CoordinatorHost
         {
             services.AddSingleton<IHostedService>(sp =>
             {
-                var routes = HealthRoutes.Map(sp.GetRequiredService<CoordinatorMetrics>(), sp.GetRequiredService<ICoordinatorStore>());
-                var server = new GrpcServerService(
-                    "metrics",
-                    GrpcServer.Create([metricsEndpoint], [], grpcOptions, sp.GetRequiredService<ILoggerFactory>(), routes),
-                    sp.GetRequiredService<ILogger<GrpcServerService>>());
+                var server = Listener(sp, "metrics", metricsEndpoint, adminLimits, _ => { }, routes =>
+                    HealthRoutes.Map(routes, sp.GetRequiredService<CoordinatorMetrics>(), sp.GetRequiredService<ICoordinatorStore>()));
                 sp.GetRequiredService<CoordinatorListeners>().Metrics = server;
                 return server;
             });
@@ -171,13 +185,21 @@ public static class CoordinatorHost
         }
     }
 
-    private static GrpcListenEndpoint Parse(string setting, string value, string? cert, string? key)
+    private static GrpcServerService Listener(
+        IServiceProvider sp, string name, GrpcEndpoint endpoint, GrpcServerLimits limits,
+        Action<IServiceCollection> services, Action<IEndpointRouteBuilder> map, Action<GrpcServiceOptions>? grpc = null) =>
+        new(
+            name,
+            GrpcServer.Create([endpoint], limits, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<Readiness>(), services, map, grpc),
+            sp.GetRequiredService<ILogger<GrpcServerService>>());
+
+    private static GrpcEndpoint Parse(string setting, string value, string? cert, string? key)
     {
         if (!HostPort.TryParseEndPoint(value, out var endPoint, out var error))
         {
             throw new SettingsException($"--{setting}: {error}");
         }
 
-        return new GrpcListenEndpoint(endPoint, cert, key);
+        return new GrpcEndpoint(endPoint, cert, key);
     }
 }

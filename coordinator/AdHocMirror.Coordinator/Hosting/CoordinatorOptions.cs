@@ -34,7 +34,8 @@ public sealed class CoordinatorOptions
 
     public string? TlsKey { get; set; }
 
-    public int MaxMessageSize { get; set; } = Wire.GrpcServerOptions.DefaultMaxMessageSize;
+    /// <summary>Largest request message on the public listener; its calls are a few hundred bytes.</summary>
+    public int MaxMessageSize { get; set; } = 1024 * 1024;
 
     public KeyOptions Keys { get; set; } = new();
 

@@ -19,6 +19,9 @@ public sealed partial class CoordinatorStartup(
     Liveness.PingScheduler pings,
     Observability.CoordinatorMetrics metrics,
     CoordinatorOptions options,
+    Geo.Locator locator,
+    AdHocMirror.Hosting.Readiness readiness,
+    IHostApplicationLifetime lifetime,
     ILogger<CoordinatorStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -43,6 +46,13 @@ public sealed partial class CoordinatorStartup(
         await keys.LoadAsync(cancellationToken);
         await quarantine.LoadAsync(cancellationToken);
         await sessions.RestoreAsync(cancellationToken);
+        readiness.Clear("store");
+        if (locator.HasDatabase)
+        {
+            readiness.Clear("geoip");
+        }
+
+        lifetime.ApplicationStopping.Register(readiness.ShuttingDown);
         LogStore(logger, options.DatabasePath, keys.LiveCount);
         if (token.Created)
         {

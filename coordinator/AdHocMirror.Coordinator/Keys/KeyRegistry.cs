@@ -5,7 +5,7 @@ using AdHocMirror.Coordinator.Admin;
 using AdHocMirror.Coordinator.Mirrors;
 using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Coordinator.Storage;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 
@@ -75,9 +75,8 @@ public sealed partial class KeyRegistry(
     }
 
     /// <summary>Checks the key presented on a call; throws the refusal naming the cause.</summary>
-    public MirrorKey Authenticate(CallContext context)
+    public MirrorKey Authenticate(string? bearer, IPAddress? peer)
     {
-        var bearer = context.BearerToken;
         if (bearer is null)
         {
             throw refusals.UnknownKey("no key presented: send 'authorization: Bearer <key_id>.<secret>'");
@@ -89,7 +88,7 @@ public sealed partial class KeyRegistry(
             throw refusals.UnknownKey("malformed key: expected 'Bearer <32 hex key id>.<64 hex secret>'");
         }
 
-        CheckNetwork(context.Peer);
+        CheckNetwork(peer);
         var now = clock.GetUtcNow();
         lock (_gate)
         {
@@ -213,10 +212,10 @@ public sealed partial class KeyRegistry(
 
     public async Task<long> RevokeAsync(string keyId, string reason, CancellationToken cancellationToken)
     {
-        var entry = Find(keyId) ?? throw new RpcException(StatusCode.NotFound, $"unknown key '{keyId}'");
+        var entry = Find(keyId) ?? throw new RpcException(new Status(StatusCode.NotFound, $"unknown key '{keyId}'"));
         if (entry.Status != KeyStatus.Live)
         {
-            throw new RpcException(StatusCode.FailedPrecondition, $"key '{keyId}' is already {entry.Status.ToString().ToLowerInvariant()}");
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"key '{keyId}' is already {entry.Status.ToString().ToLowerInvariant()}"));
         }
 
         return await EndAsync(keyId, KeyStatus.Revoked, reason, Audit(AuditRecord.Admin, "revoke", keyId, reason), cancellationToken);
@@ -224,7 +223,7 @@ public sealed partial class KeyRegistry(
 
     public async Task<long> BlacklistKeyAsync(string keyId, string reason, TimeSpan? duration, CancellationToken cancellationToken)
     {
-        _ = Find(keyId) ?? throw new RpcException(StatusCode.NotFound, $"unknown key '{keyId}'");
+        _ = Find(keyId) ?? throw new RpcException(new Status(StatusCode.NotFound, $"unknown key '{keyId}'"));
         var now = clock.GetUtcNow();
         var entry = new BlacklistRecord(BlacklistKind.Key, keyId, reason, now, duration is { } d ? now + d : null);
         var id = await WriteAsync(async () =>
@@ -452,7 +451,7 @@ public sealed partial class KeyRegistry(
 
             if (attempt > 8)
             {
-                throw new RpcException(StatusCode.Internal, "could not draw an unused key id");
+                throw new RpcException(new Status(StatusCode.Internal, "could not draw an unused key id"));
             }
         }
     }
@@ -504,7 +503,7 @@ public sealed partial class KeyRegistry(
         }, cancellationToken);
         if (id < 0)
         {
-            throw new RpcException(StatusCode.NotFound, $"{(kind == BlacklistKind.Key ? "key" : "network")} '{subject}' is not blacklisted");
+            throw new RpcException(new Status(StatusCode.NotFound, $"{(kind == BlacklistKind.Key ? "key" : "network")} '{subject}' is not blacklisted"));
         }
 
         Published(id, actor, action, subject, reason);

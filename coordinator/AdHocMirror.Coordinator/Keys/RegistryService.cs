@@ -1,33 +1,32 @@
-using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
-using AdHocMirror.Wire;
+using AdHocMirror.Hosting;
+using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Keys;
 
-/// <summary>The Registry gRPC service: Register, RotateKey, RetireKey.</summary>
-public sealed class RegistryService(KeyRegistry keys)
+/// <summary>ahm.v1.Registry at the edge: Register, RotateKey, RetireKey.</summary>
+public sealed class RegistryService(KeyRegistry keys) : Registry.RegistryBase
 {
-    public ServiceBinding Bind() => new ServiceBinding(RegistryMethods.Service)
-        .Unary(RegistryMethods.Register, RegisterAsync)
-        .Unary(RegistryMethods.RotateKey, RotateKeyAsync)
-        .Unary(RegistryMethods.RetireKey, RetireKeyAsync);
+    public const int MaxSoftwareLength = 200;
 
-    public Task<RegisterReply> RegisterAsync(RegisterRequest request, CallContext context)
+    public override Task<RegisterReply> Register(RegisterRequest request, ServerCallContext context)
     {
-        if (request.Software.Length > 200)
+        if (request.Software.Length > MaxSoftwareLength)
         {
-            throw new RpcException(StatusCode.InvalidArgument, "software is longer than 200 characters");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"software is longer than {MaxSoftwareLength} characters"));
         }
 
-        return keys.RegisterAsync(context.Peer, context.CancellationToken);
+        return keys.RegisterAsync(context.PeerAddress(), context.CancellationToken);
     }
 
-    public Task<RegisterReply> RotateKeyAsync(RotateKeyRequest request, CallContext context) =>
-        keys.RotateAsync(keys.Authenticate(context), context.CancellationToken);
+    [MirrorKey]
+    public override Task<RegisterReply> RotateKey(RotateKeyRequest request, ServerCallContext context) =>
+        keys.RotateAsync(context.MirrorKey(), context.CancellationToken);
 
-    public async Task<RetireKeyReply> RetireKeyAsync(RetireKeyRequest request, CallContext context)
+    [MirrorKey]
+    public override async Task<RetireKeyReply> RetireKey(RetireKeyRequest request, ServerCallContext context)
     {
-        await keys.RetireAsync(keys.Authenticate(context), context.CancellationToken);
+        await keys.RetireAsync(context.MirrorKey(), context.CancellationToken);
         return new RetireKeyReply();
     }
 }

@@ -6,7 +6,9 @@ using AdHocMirror.Coordinator.Keys;
 using AdHocMirror.Coordinator.Mirrors;
 using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Coordinator.Sessions;
-using AdHocMirror.Wire;
+using AdHocMirror.Clients;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -184,10 +186,10 @@ public sealed partial class PingScheduler(
         string result;
         try
         {
-            var client = new MirrorPingClient(ChannelFor(mirror.Endpoints.PingAddress));
+            var client = new MirrorPing.MirrorPingClient(ChannelFor(mirror.Endpoints.PingAddress));
             var reply = await client.PingAsync(
                 new PingRequest { Nonce = Google.Protobuf.ByteString.CopyFrom(nonce), SessionId = mirror.SessionId },
-                new CallOptions(Deadline: DateTimeOffset.UtcNow + options.Timeout, CancellationToken: cancellationToken));
+                Calls.WithTimeout(options.Timeout, cancellationToken: cancellationToken));
             if (!PingProof.Verify(secret, nonce, mirror.SessionId, reply.Proof.Span))
             {
                 result = "forged";
@@ -203,7 +205,7 @@ public sealed partial class PingScheduler(
         catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
         {
             result = "failed";
-            LogPingFailed(logger, mirror.KeyId, e.Code, e.Detail);
+            LogPingFailed(logger, mirror.KeyId, e.StatusCode, e.Status.Detail);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -248,7 +250,7 @@ public sealed partial class PingScheduler(
         {
             if (!_channels.TryGetValue(address, out var entry))
             {
-                entry = (GrpcChannel.ForAddress(address, new GrpcChannelOptions { ConnectTimeout = options.Timeout, MaxReceiveMessageSize = 64 * 1024 }), now);
+                entry = (GrpcChannels.Create(address, new ChannelSettings { ConnectTimeout = options.Timeout, MaxReceiveMessageSize = 64 * 1024, RetryIdempotentCalls = false }), now);
             }
 
             _channels[address] = (entry.Channel, now);

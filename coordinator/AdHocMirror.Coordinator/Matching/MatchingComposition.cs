@@ -33,6 +33,7 @@ public static class MatchingComposition
         services.AddSingleton<RevealBudget>();
         services.AddSingleton<MatchingPrivacy>();
         services.AddSingleton<CandidatePicker>();
+        services.AddSingleton<MirrorMatcher>();
         services.AddSingleton<MatchingService>();
         return services;
     }

@@ -1,6 +1,6 @@
 using AdHocMirror.Coordinator.Admin;
 using AdHocMirror.Coordinator.Storage;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Mirrors;
 
@@ -89,7 +89,7 @@ public sealed class MirrorQuarantine(ICoordinatorStore store, MirrorDirectory di
         var id = await store.RemoveQuarantineAsync(keyId, record, cancellationToken);
         if (id < 0)
         {
-            throw new RpcException(StatusCode.NotFound, $"mirror '{keyId}' is not quarantined");
+            throw new RpcException(new Status(StatusCode.NotFound, $"mirror '{keyId}' is not quarantined"));
         }
 
         lock (_gate)

@@ -8,25 +8,11 @@ namespace AdHocMirror.Coordinator.Observability;
 /// <summary>/metrics (Prometheus text format 0.0.4) and /healthz, on the admin and metrics listeners.</summary>
 public static class HealthRoutes
 {
-    public static Action<IEndpointRouteBuilder> Map(CoordinatorMetrics metrics, ICoordinatorStore store) => routes =>
+    public static void Map(IEndpointRouteBuilder routes, CoordinatorMetrics metrics, ICoordinatorStore store)
     {
-        // GrpcServer ends its pipeline with a terminal 404 before the endpoint middleware that
-        // MapGet relies on, so mapped routes never run; answer as plain middleware instead.
-        if (routes is IApplicationBuilder app)
-        {
-            app.Use(next => context => context.Request.Path.Value switch
-            {
-                "/metrics" when HttpMethods.IsGet(context.Request.Method) => MetricsAsync(context, metrics),
-                "/healthz" when HttpMethods.IsGet(context.Request.Method) => HealthAsync(context, store),
-                _ => next(context),
-            });
-        }
-        else
-        {
-            routes.MapGet("/metrics", (HttpContext context) => MetricsAsync(context, metrics));
-            routes.MapGet("/healthz", (HttpContext context) => HealthAsync(context, store));
-        }
-    };
+        routes.MapGet("/metrics", (HttpContext context) => MetricsAsync(context, metrics));
+        routes.MapGet("/healthz", (HttpContext context) => HealthAsync(context, store));
+    }
 
     private static Task MetricsAsync(HttpContext context, CoordinatorMetrics metrics)
     {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using AdHocMirror.Contracts.V1;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Sessions;
 
@@ -140,7 +140,7 @@ public static class LoginValidation
             var unmapped = address!.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
             if (peer is null || !unmapped.Equals(peer))
             {
-                throw new RpcException(StatusCode.PermissionDenied, "endpoints.ping_address must be the address this login comes from; the coordinator pings no third party");
+                throw new RpcException(new Status(StatusCode.PermissionDenied, "endpoints.ping_address must be the address this login comes from; the coordinator pings no third party"));
             }
         }
         else if (!isAddress && Uri.CheckHostName(host) != UriHostNameType.Dns)
@@ -151,5 +151,5 @@ public static class LoginValidation
 
     private static string Truncate(string text) => text.Length > 80 ? text[..80] + "…" : text;
 
-    private static RpcException Invalid(string message) => new(StatusCode.InvalidArgument, message);
+    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 }

@@ -1,41 +1,38 @@
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Keys;
-using AdHocMirror.Wire;
+using AdHocMirror.Hosting;
+using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Sessions;
 
-/// <summary>The Sessions gRPC service: every call authenticated by key; ReportVersion and Logout also by the live session id.</summary>
-public sealed class SessionsService(KeyRegistry keys, SessionBook sessions)
+/// <summary>ahm.v1.Sessions at the edge: every call by key (checked by <see cref="MirrorKeyInterceptor"/>); ReportVersion and Logout also by the live session id.</summary>
+public sealed class SessionsService(SessionBook sessions) : Contracts.V1.Sessions.SessionsBase
 {
-    public ServiceBinding Bind() => new ServiceBinding(SessionsMethods.Service)
-        .Unary(SessionsMethods.Login, LoginAsync)
-        .Unary(SessionsMethods.ReportVersion, ReportVersionAsync)
-        .Unary(SessionsMethods.Logout, LogoutAsync);
+    [MirrorKey]
+    public override Task<LoginReply> Login(LoginRequest request, ServerCallContext context) =>
+        sessions.LoginAsync(context.MirrorKey(), request, context.PeerAddress(), context.CancellationToken);
 
-    public Task<LoginReply> LoginAsync(LoginRequest request, CallContext context) =>
-        sessions.LoginAsync(keys.Authenticate(context), request, context.Peer, context.CancellationToken);
-
-    public Task<ReportVersionReply> ReportVersionAsync(ReportVersionRequest request, CallContext context)
+    [MirrorKey]
+    public override Task<ReportVersionReply> ReportVersion(ReportVersionRequest request, ServerCallContext context)
     {
-        var key = keys.Authenticate(context);
-        sessions.ReportVersion(key, SessionOf(context), request);
+        sessions.ReportVersion(context.MirrorKey(), SessionOf(context), request);
         return Task.FromResult(new ReportVersionReply());
     }
 
-    public async Task<LogoutReply> LogoutAsync(LogoutRequest request, CallContext context)
+    [MirrorKey]
+    public override async Task<LogoutReply> Logout(LogoutRequest request, ServerCallContext context)
     {
-        var key = keys.Authenticate(context);
-        await sessions.LogoutAsync(key, SessionOf(context), context.CancellationToken);
+        await sessions.LogoutAsync(context.MirrorKey(), SessionOf(context), context.CancellationToken);
         return new LogoutReply();
     }
 
-    private static string SessionOf(CallContext context)
+    private static string SessionOf(ServerCallContext context)
     {
-        var session = context.RequestHeaders.Get(Credentials.SessionHeader);
+        var session = context.RequestHeaders.GetValue(Credentials.SessionHeader);
         if (string.IsNullOrEmpty(session))
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"missing '{Credentials.SessionHeader}' metadata: send the session id from Login");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"missing '{Credentials.SessionHeader}' metadata: send the session id from Login"));
         }
 
         return session;

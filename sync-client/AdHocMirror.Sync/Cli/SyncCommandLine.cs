@@ -5,7 +5,10 @@ using AdHocMirror.Hosting;
 using AdHocMirror.Sync.Configuration;
 using AdHocMirror.Sync.Flow;
 using AdHocMirror.Sync.Reporting;
-using AdHocMirror.Wire;
+using Grpc.Core;
+using Grpc.Net.Client;
+using MatchingClient = AdHocMirror.Contracts.V1.Matching.MatchingClient;
+using AdHocMirror.Clients;
 
 namespace AdHocMirror.Sync.Cli;
 
@@ -107,7 +110,7 @@ public static class SyncCommandLine
         try
         {
             channel = options.Coordinator is { } url
-                ? GrpcChannel.ForAddress(url, new GrpcChannelOptions { TrustedCertificatesFile = options.CoordinatorTrust, ConnectTimeout = options.ConnectTimeout })
+                ? GrpcChannels.Create(url, new ChannelSettings { TrustedCertificatesFile = options.CoordinatorTrust, ConnectTimeout = options.ConnectTimeout })
                 : null;
             var sync = new RepositorySync(options, output, channel is null ? null : new MatchingClient(channel));
             var result = await sync.RunAsync(interrupted.Token);

@@ -1,8 +1,10 @@
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Sync.Configuration;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using TreeVersion = AdHocMirror.Tree.Versions.TreeVersion;
+using MatchingClient = AdHocMirror.Contracts.V1.Matching.MatchingClient;
+using AdHocMirror.Clients;
 
 namespace AdHocMirror.Sync.Discovery;
 
@@ -37,21 +39,21 @@ public sealed class MirrorDiscovery(SyncOptions options, MatchingClient? matchin
             var left = options.CoordinatorTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
             try
             {
-                reply = await matching.FindMirrorAsync(request, CallOptions.WithTimeout(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), cancellationToken: cancellationToken));
+                reply = await matching.FindMirrorAsync(request, Calls.WithTimeout(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), cancellationToken: cancellationToken));
                 break;
             }
-            catch (RpcException rpc) when (rpc.Code == StatusCode.ResourceExhausted)
+            catch (RpcException rpc) when (rpc.StatusCode == StatusCode.ResourceExhausted)
             {
                 left = options.CoordinatorTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
                 if (Pushback(rpc) is not { } wait)
                 {
-                    return Refused(configuredOfficial, $"the coordinator refused to match ({rpc.Detail}) and gave no time to wait");
+                    return Refused(configuredOfficial, $"the coordinator refused to match ({rpc.Status.Detail}) and gave no time to wait");
                 }
 
                 if (wait >= left)
                 {
                     return Refused(configuredOfficial,
-                        $"the coordinator limits how often this network may ask ({rpc.Detail}); waiting {Seconds(wait)} would pass the coordinator timeout ({Seconds(options.CoordinatorTimeout)})");
+                        $"the coordinator limits how often this network may ask ({rpc.Status.Detail}); waiting {Seconds(wait)} would pass the coordinator timeout ({Seconds(options.CoordinatorTimeout)})");
                 }
 
                 say?.Invoke($"the coordinator asks this network to wait {Seconds(wait)} before asking again; waiting");
@@ -59,7 +61,7 @@ public sealed class MirrorDiscovery(SyncOptions options, MatchingClient? matchin
             }
             catch (Exception e) when (e is RpcException or HttpRequestException or IOException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                return new SourcePlan([], configuredOfficial) { CoordinatorError = e is RpcException rpc ? $"{rpc.Code}: {rpc.Detail}" : e.Message };
+                return new SourcePlan([], configuredOfficial) { CoordinatorError = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message };
             }
         }
 
@@ -92,7 +94,7 @@ public sealed class MirrorDiscovery(SyncOptions options, MatchingClient? matchin
 
     /// <summary>The wait gRFC A6 asks for; null when absent or not a non-negative whole number of milliseconds (then: do not retry).</summary>
     public static TimeSpan? Pushback(RpcException rpc) =>
-        rpc.Trailers.Get(RetryPushbackTrailer) is { } text
+        rpc.Trailers.GetValue(RetryPushbackTrailer) is { } text
         && long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
         && ms <= (long)TimeSpan.FromDays(1).TotalMilliseconds
             ? TimeSpan.FromMilliseconds(ms)

@@ -14,6 +14,8 @@ using AdHocMirror.Tree.OpenPgp;
 using AdHocMirror.Tree.Processes;
 using AdHocMirror.Tree.Versions;
 using TreeVersion = AdHocMirror.Tree.Versions.TreeVersion;
+using MatchingClient = AdHocMirror.Contracts.V1.Matching.MatchingClient;
+using AdHocMirror.Clients;
 
 namespace AdHocMirror.Sync.Flow;
 

@@ -1,8 +1,10 @@
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Sync.Discovery;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using TreeVersion = AdHocMirror.Tree.Versions.TreeVersion;
+using MatchingClient = AdHocMirror.Contracts.V1.Matching.MatchingClient;
+using AdHocMirror.Clients;
 
 namespace AdHocMirror.Sync.Reporting;
 
@@ -31,7 +33,7 @@ public sealed class LeaseReporter(MatchingClient? matching, Protocol protocol, T
                     Verified = verified?.ToContract(protocol),
                     Detail = Truncate(detail),
                 },
-                CallOptions.WithTimeout(timeout));
+                Calls.WithTimeout(timeout));
             return true;
         }
         catch (Exception e) when (e is RpcException or HttpRequestException or IOException or OperationCanceledException)

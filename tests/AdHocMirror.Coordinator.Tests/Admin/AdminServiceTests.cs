@@ -2,7 +2,7 @@ using System.Net;
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Tests.Support;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 
 namespace AdHocMirror.Coordinator.Tests.Admin;
@@ -21,21 +21,21 @@ public sealed class AdminServiceTests
 
         Assert.True(c.AdminToken.Length >= 32);
 
-        var wrong = new AdminClient(c.AdminChannel, c.AdminToken[..^1] + (c.AdminToken[^1] == '0' ? '1' : '0'));
-        Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(() => wrong.ListKeysAsync(new()))).Code);
-        Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(() => new AdminClient(c.AdminChannel, string.Empty).ListMirrorsAsync(new()))).Code);
+        var wrong = new AdminClient(c.AdminChannel.WithBearer(c.AdminToken[..^1] + (c.AdminToken[^1] == '0' ? '1' : '0')));
+        Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(() => wrong.ListKeysAsync(new()).ResponseAsync)).StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(() => new AdminClient(c.AdminChannel.WithBearer(string.Empty)).ListMirrorsAsync(new()).ResponseAsync)).StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(() =>
-            c.AdminChannel.UnaryAsync(AdminMethods.GetStats, new GetStatsRequest()))).Code);
+            new AdminClient(c.AdminChannel).GetStatsAsync(new GetStatsRequest()).ResponseAsync)).StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(async () =>
         {
-            await foreach (var _ in wrong.WatchAudit(new()))
+            await foreach (var _ in wrong.WatchAudit(new()).ResponseStream.ReadAllAsync())
             {
             }
-        })).Code);
+        })).StatusCode);
 
         // The admin service is not on the public listener.
-        var onPublic = new AdminClient(c.Channel, c.AdminToken);
-        Assert.Equal(StatusCode.Unimplemented, (await Assert.ThrowsAsync<RpcException>(() => onPublic.ListKeysAsync(new()))).Code);
+        var onPublic = new AdminClient(c.Channel.WithBearer(c.AdminToken));
+        Assert.Equal(StatusCode.Unimplemented, (await Assert.ThrowsAsync<RpcException>(() => onPublic.ListKeysAsync(new()).ResponseAsync)).StatusCode);
 
         // A restart on the same data dir keeps the token.
         var token = c.AdminToken;
@@ -55,7 +55,7 @@ public sealed class AdminServiceTests
         var watcher = Task.Run(async () =>
         {
             // A tail covers whatever was written before the stream opened; live entries follow without duplicates.
-            await foreach (var entry in c.Admin.WatchAudit(new WatchAuditRequest { Tail = 100 }, new CallOptions(CancellationToken: cts.Token)))
+            await foreach (var entry in c.Admin.WatchAudit(new WatchAuditRequest { Tail = 100 }, new CallOptions(cancellationToken: cts.Token)).ResponseStream.ReadAllAsync())
             {
                 lock (watched)
                 {
@@ -86,7 +86,7 @@ public sealed class AdminServiceTests
 
         // Watchers see what late joiners get as a tail.
         var tail = new List<AuditEntry>();
-        await foreach (var entry in c.Admin.WatchAudit(new() { Tail = 2 }, new CallOptions(CancellationToken: cts.Token)))
+        await foreach (var entry in c.Admin.WatchAudit(new() { Tail = 2 }, new CallOptions(cancellationToken: cts.Token)).ResponseStream.ReadAllAsync())
         {
             tail.Add(entry);
             if (tail.Count == 2)
@@ -113,7 +113,7 @@ public sealed class AdminServiceTests
         var key = await c.RegisterAsync();
         await c.Admin.BlacklistNetworkAsync(new() { Prefix = "127.0.0.0/8", Reason = "x" });
         await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.NetworkBlacklisted, () => c.RegisterAsync());
-        await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.NetworkBlacklisted, () => c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key)));
+        await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.NetworkBlacklisted, () => c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key)).ResponseAsync);
 
         using var http = new HttpClient();
         var metrics = await http.GetStringAsync($"{c.MetricsAddress}/metrics");

@@ -3,7 +3,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Tests.Support;
 using AdHocMirror.Testing;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 
 namespace AdHocMirror.Coordinator.Tests.Hosting;
@@ -18,8 +18,8 @@ public sealed class RestartTests
         var adminPort = FreePort.Next();
         string[] args = ["--listen", $"127.0.0.1:{port}", "--admin-listen", $"127.0.0.1:{adminPort}", "--metrics-listen", "off", "--data-dir", dir.Path, "--registrations-per-hour", "1000"];
 
-        using var channel = GrpcChannel.ForAddress($"127.0.0.1:{port}");
-        using var adminChannel = GrpcChannel.ForAddress($"127.0.0.1:{adminPort}");
+        using var channel = GrpcChannels.Create($"127.0.0.1:{port}");
+        using var adminChannel = GrpcChannels.Create($"127.0.0.1:{adminPort}");
         var registry = new RegistryClient(channel);
         var sessions = new SessionsClient(channel);
         var registered = new List<RegisterReply>();
@@ -30,7 +30,7 @@ public sealed class RestartTests
         try
         {
             await Eventually.TrueAsync(async () => (await registry.RegisterAsync(new())) is not null, "the coordinator answers");
-            var admin = new AdminClient(adminChannel, (await File.ReadAllTextAsync(dir.Combine("admin.token"))).Trim());
+            var admin = new AdminClient(adminChannel.WithBearer((await File.ReadAllTextAsync(dir.Combine("admin.token"))).Trim()));
             for (var i = 0; i < 20; i++)
             {
                 registered.Add(await registry.RegisterAsync(new()));
@@ -55,7 +55,7 @@ public sealed class RestartTests
         var second = CoordinatorProgram.StartServe(args);
         try
         {
-            var admin = new AdminClient(adminChannel, (await File.ReadAllTextAsync(dir.Combine("admin.token"))).Trim());
+            var admin = new AdminClient(adminChannel.WithBearer((await File.ReadAllTextAsync(dir.Combine("admin.token"))).Trim()));
             await Eventually.TrueAsync(async () => (await admin.ListKeysAsync(new())) is not null, "the restarted coordinator answers");
 
             foreach (var key in registered.Skip(4))
@@ -63,11 +63,11 @@ public sealed class RestartTests
                 await registry.RotateKeyAsync(new(), CoordinatorFixture.With(key)); // each acknowledged key still works
             }
 
-            await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => registry.RotateKeyAsync(new(), CoordinatorFixture.With(registered[0])));
+            await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => registry.RotateKeyAsync(new(), CoordinatorFixture.With(registered[0])).ResponseAsync);
             await registry.RotateKeyAsync(new(), CoordinatorFixture.With(rotated));
-            await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Revoked, () => registry.RotateKeyAsync(new(), CoordinatorFixture.With(revoked)));
-            var e = await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Blacklisted, () => registry.RotateKeyAsync(new(), CoordinatorFixture.With(blacklisted)));
-            Assert.Contains("test blacklist", e.Detail, StringComparison.Ordinal);
+            await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Revoked, () => registry.RotateKeyAsync(new(), CoordinatorFixture.With(revoked)).ResponseAsync);
+            var e = await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Blacklisted, () => registry.RotateKeyAsync(new(), CoordinatorFixture.With(blacklisted)).ResponseAsync);
+            Assert.Contains("test blacklist", e.Status.Detail, StringComparison.Ordinal);
             var blacklist = await admin.ListBlacklistAsync(new());
             Assert.Contains(blacklist.Entries, b => b.Prefix == "198.51.100.0/24" && b.Reason == "test net");
 

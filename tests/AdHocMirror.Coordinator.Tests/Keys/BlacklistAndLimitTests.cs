@@ -1,7 +1,7 @@
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Tests.Support;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 
 namespace AdHocMirror.Coordinator.Tests.Keys;
@@ -21,9 +21,9 @@ public sealed class BlacklistAndLimitTests
         Assert.Null(c.Directory.Find(key.KeyId));
 
         var e = await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Blacklisted, () =>
-            c.Sessions.ReportVersionAsync(new(), CoordinatorFixture.With(key, login.SessionId)));
-        Assert.Contains("served a stale tree", e.Detail, StringComparison.Ordinal);
-        Assert.Contains((c.Clock.GetUtcNow() + TimeSpan.FromDays(90)).UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), e.Detail, StringComparison.Ordinal);
+            c.Sessions.ReportVersionAsync(new(), CoordinatorFixture.With(key, login.SessionId)).ResponseAsync);
+        Assert.Contains("served a stale tree", e.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains((c.Clock.GetUtcNow() + TimeSpan.FromDays(90)).UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), e.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(KeyState.Blacklisted, (await c.Admin.ListKeysAsync(new())).Keys.Single(k => k.KeyId == key.KeyId).State);
 
         await c.Admin.UnblacklistKeyAsync(new UnblacklistKeyRequest { KeyId = key.KeyId, Reason = "fixed" });
@@ -31,7 +31,7 @@ public sealed class BlacklistAndLimitTests
 
         // A timed blacklist is lifted by housekeeping when it ends.
         await c.Admin.BlacklistKeyAsync(new BlacklistKeyRequest { KeyId = key.KeyId, Reason = "cool down", Duration = Duration.FromTimeSpan(TimeSpan.FromHours(12)) });
-        await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Blacklisted, () => c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key)));
+        await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Blacklisted, () => c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key)).ResponseAsync);
         c.Clock.Advance(TimeSpan.FromHours(12));
         await c.AdvanceUntilAsync(async () => (await c.Admin.ListBlacklistAsync(new())).Entries.Count == 0, TimeSpan.FromHours(1), "the blacklist is lifted");
         await c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key));
@@ -50,9 +50,9 @@ public sealed class BlacklistAndLimitTests
         Assert.Null(c.Directory.Find(key.KeyId));
 
         var e = await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.NetworkBlacklisted, () => c.RegisterAsync());
-        Assert.Contains("fake mirror farm", e.Detail, StringComparison.Ordinal);
-        Assert.Contains("127.0.0.0/8", e.Detail, StringComparison.Ordinal);
-        await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.NetworkBlacklisted, () => c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key)));
+        Assert.Contains("fake mirror farm", e.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.0/8", e.Status.Detail, StringComparison.Ordinal);
+        await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.NetworkBlacklisted, () => c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key)).ResponseAsync);
 
         var list = await c.Admin.ListBlacklistAsync(new());
         Assert.Equal("127.0.0.0/8", Assert.Single(list.Entries).Prefix);
@@ -73,7 +73,7 @@ public sealed class BlacklistAndLimitTests
         }
 
         var e = await Refused.WithAsync(StatusCode.ResourceExhausted, RefusalCause.RateLimited, () => c.RegisterAsync());
-        Assert.Contains("127.0.0.0/24", e.Detail, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.0/24", e.Status.Detail, StringComparison.Ordinal);
         c.Clock.Advance(TimeSpan.FromMinutes(59));
         await Refused.WithAsync(StatusCode.ResourceExhausted, RefusalCause.RateLimited, () => c.RegisterAsync());
         c.Clock.Advance(TimeSpan.FromMinutes(1));
@@ -94,7 +94,7 @@ public sealed class BlacklistAndLimitTests
         await c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(keys[0]));
         await c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(keys[1]));
         await c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(keys[1])); // a re-login is not a new mirror
-        await Refused.WithAsync(StatusCode.ResourceExhausted, RefusalCause.RateLimited, () => c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(keys[2])));
+        await Refused.WithAsync(StatusCode.ResourceExhausted, RefusalCause.RateLimited, () => c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(keys[2])).ResponseAsync);
         await Refused.WithAsync(StatusCode.ResourceExhausted, RefusalCause.RateLimited, () => c.RegisterAsync());
     }
 
@@ -106,12 +106,12 @@ public sealed class BlacklistAndLimitTests
         await c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key));
         await c.Admin.RevokeKeyAsync(new RevokeKeyRequest { KeyId = key.KeyId, Reason = "operator asked" });
         Assert.Null(c.Directory.Find(key.KeyId));
-        var e = await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Revoked, () => c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key)));
-        Assert.Contains("operator asked", e.Detail, StringComparison.Ordinal);
+        var e = await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Revoked, () => c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key)).ResponseAsync);
+        Assert.Contains("operator asked", e.Status.Detail, StringComparison.Ordinal);
 
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => c.Admin.RevokeKeyAsync(new RevokeKeyRequest { KeyId = new string('b', 32) }));
-        Assert.Equal(StatusCode.NotFound, unknown.Code);
-        var malformed = await Assert.ThrowsAsync<RpcException>(() => c.Admin.RevokeKeyAsync(new RevokeKeyRequest { KeyId = "xyz" }));
-        Assert.Equal(StatusCode.InvalidArgument, malformed.Code);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => c.Admin.RevokeKeyAsync(new RevokeKeyRequest { KeyId = new string('b', 32) }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        var malformed = await Assert.ThrowsAsync<RpcException>(() => c.Admin.RevokeKeyAsync(new RevokeKeyRequest { KeyId = "xyz" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, malformed.StatusCode);
     }
 }

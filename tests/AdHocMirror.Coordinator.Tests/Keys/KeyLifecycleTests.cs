@@ -1,7 +1,7 @@
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Tests.Support;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Tests.Keys;
 
@@ -35,17 +35,17 @@ public sealed class KeyLifecycleTests
         await using var c = await CoordinatorFixture.StartAsync();
         var key = await c.RegisterAsync();
         var wrong = new RegisterReply { KeyId = key.KeyId, Secret = new string('0', 64) };
-        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(wrong)));
+        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(wrong)).ResponseAsync);
         var unknown = new RegisterReply { KeyId = new string('a', 32), Secret = key.Secret };
-        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(unknown)));
+        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(unknown)).ResponseAsync);
         foreach (var header in new[] { "Bearer nodot", "Bearer .x", "Bearer abc.def", $"Bearer {key.KeyId}.{key.Secret.ToUpperInvariant()}", "Basic xyz", "Bearer " + key.KeyId + "." + key.Secret + "00" })
         {
             var e = await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () =>
-                c.Registry.RotateKeyAsync(new(), new CallOptions(new Metadata().Add("authorization", header))));
-            Assert.False(string.IsNullOrEmpty(e.Detail));
+                c.Registry.RotateKeyAsync(new(), new CallOptions(new Metadata { { "authorization", header } })).ResponseAsync);
+            Assert.False(string.IsNullOrEmpty(e.Status.Detail));
         }
 
-        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RotateKeyAsync(new()));
+        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RotateKeyAsync(new()).ResponseAsync);
     }
 
     [Fact]
@@ -57,8 +57,8 @@ public sealed class KeyLifecycleTests
         await c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key)); // a day before expiry the key works
 
         c.Clock.Advance(TimeSpan.FromDays(1));
-        var e = await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.Expired, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(key)));
-        Assert.Contains("expired", e.Detail, StringComparison.Ordinal);
+        var e = await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.Expired, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(key)).ResponseAsync);
+        Assert.Contains("expired", e.Status.Detail, StringComparison.Ordinal);
 
         await c.AdvanceUntilAsync(
             async () => (await c.Admin.ListAuditAsync(new())).Entries.Any(a => a.Action == "expire" && a.Subject == key.KeyId && a.Actor == "system"),
@@ -77,7 +77,7 @@ public sealed class KeyLifecycleTests
         var fresh = await c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(old));
         Assert.NotEqual(old.KeyId, fresh.KeyId);
         Assert.Equal(c.Clock.GetUtcNow() + TimeSpan.FromDays(30), fresh.ExpiresAt.ToDateTimeOffset());
-        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(old)));
+        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(old)).ResponseAsync);
 
         c.Clock.Advance(TimeSpan.FromDays(20)); // past the old key's expiry, not the new one's
         var again = await c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(fresh));
@@ -93,7 +93,7 @@ public sealed class KeyLifecycleTests
         await using var c = await CoordinatorFixture.StartAsync();
         var key = await c.RegisterAsync();
         await c.Registry.RetireKeyAsync(new(), CoordinatorFixture.With(key));
-        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RetireKeyAsync(new(), CoordinatorFixture.With(key)));
+        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RetireKeyAsync(new(), CoordinatorFixture.With(key)).ResponseAsync);
         var next = await c.RegisterAsync();
         await c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(next));
     }
@@ -126,8 +126,8 @@ public sealed class KeyLifecycleTests
         Assert.Equal([idle.KeyId, idleToo.KeyId], revoked.Select(a => a.Subject).Take(2));
         Assert.All(revoked, a => Assert.Equal("system", a.Actor));
 
-        var e = await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Revoked, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(idleToo)));
-        Assert.Contains("dormant", e.Detail, StringComparison.Ordinal);
+        var e = await Refused.WithAsync(StatusCode.PermissionDenied, RefusalCause.Revoked, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(idleToo)).ResponseAsync);
+        Assert.Contains("dormant", e.Status.Detail, StringComparison.Ordinal);
         busy = await c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(busy));
 
         // The tombstone stays through the cool-off (90 days from the revocation), then goes.
@@ -143,6 +143,6 @@ public sealed class KeyLifecycleTests
         Assert.True(c.Clock.GetUtcNow() >= revokedAt + TimeSpan.FromDays(90));
         Assert.Contains((await c.Admin.ListAuditAsync(new() { Limit = 1000 })).Entries, a => a.Action == "purge-tombstone" && a.Subject == idle.KeyId && a.Actor == "system");
         // A purged id is simply unknown.
-        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(idle)));
+        await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () => c.Registry.RotateKeyAsync(new(), CoordinatorFixture.With(idle)).ResponseAsync);
     }
 }

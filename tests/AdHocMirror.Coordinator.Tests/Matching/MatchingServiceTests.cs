@@ -1,5 +1,5 @@
 using AdHocMirror.Contracts.V1;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Tests.Matching;
 
@@ -124,7 +124,7 @@ public sealed class MatchingServiceTests
         var berlin = await swarm.AddMirrorAsync(2, maxClients: 7, active: 2);
         var paris = await swarm.AddMirrorAsync(3, maxClients: 4);
 
-        var calls = Enumerable.Range(0, 200).Select(_ => swarm.Matching.FindMirrorAsync(Swarm.Find(current: Swarm.V1, count: 2)));
+        var calls = Enumerable.Range(0, 200).Select(_ => swarm.Matching.FindMirrorAsync(Swarm.Find(current: Swarm.V1, count: 2)).ResponseAsync);
         var replies = await Task.WhenAll(calls);
 
         var offered = replies.SelectMany(r => r.Candidates).GroupBy(c => c.MirrorId).ToDictionary(g => g.Key, g => g.Count());
@@ -279,19 +279,19 @@ public sealed class MatchingServiceTests
     {
         await using var swarm = await Swarm.StartAsync();
 
-        var noProtocol = await Assert.ThrowsAsync<RpcException>(() => swarm.Matching.FindMirrorAsync(new FindMirrorRequest()));
-        Assert.Equal(StatusCode.InvalidArgument, noProtocol.Code);
-        Assert.Contains("protocol", noProtocol.Detail);
+        var noProtocol = await Assert.ThrowsAsync<RpcException>(() => swarm.Matching.FindMirrorAsync(new FindMirrorRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, noProtocol.StatusCode);
+        Assert.Contains("protocol", noProtocol.Status.Detail);
 
         var badHint = Swarm.Find();
         badHint.Hint = new LocationHint { Point = new GeoPoint { Latitude = 123, Longitude = 0 } };
-        Assert.Equal(StatusCode.InvalidArgument, (await Assert.ThrowsAsync<RpcException>(() => swarm.Matching.FindMirrorAsync(badHint))).Code);
+        Assert.Equal(StatusCode.InvalidArgument, (await Assert.ThrowsAsync<RpcException>(() => swarm.Matching.FindMirrorAsync(badHint).ResponseAsync)).StatusCode);
 
-        var noLease = await Assert.ThrowsAsync<RpcException>(() => swarm.Matching.ReportSyncAsync(new ReportSyncRequest { Outcome = SyncOutcome.Success }));
-        Assert.Equal(StatusCode.InvalidArgument, noLease.Code);
+        var noLease = await Assert.ThrowsAsync<RpcException>(() => swarm.Matching.ReportSyncAsync(new ReportSyncRequest { Outcome = SyncOutcome.Success }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, noLease.StatusCode);
 
-        var unknown = await Assert.ThrowsAsync<RpcException>(() => swarm.Matching.ReportSyncAsync(new ReportSyncRequest { LeaseId = "feedface", Outcome = SyncOutcome.Success }));
-        Assert.Equal(StatusCode.NotFound, unknown.Code);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => swarm.Matching.ReportSyncAsync(new ReportSyncRequest { LeaseId = "feedface", Outcome = SyncOutcome.Success }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
 
         var noMirror = await swarm.Matching.FindMirrorAsync(Swarm.Find());
         Assert.False(noMirror.UpToDate);

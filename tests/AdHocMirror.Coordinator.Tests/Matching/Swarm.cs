@@ -4,7 +4,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Sessions;
 using AdHocMirror.Coordinator.Tests.Support;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Tests.Matching;
 
@@ -102,7 +102,7 @@ public sealed class Swarm : IAsyncDisposable
     /// <summary>A client connecting from <paramref name="address"/> (127.x.y.z: another /24 is another client network).</summary>
     public MatchingClient ClientFrom(string address)
     {
-        var channel = GrpcChannel.ForAddress(Coordinator.PublicAddress, new GrpcChannelOptions { LocalAddress = IPAddress.Parse(address) });
+        var channel = GrpcChannels.Create(Coordinator.PublicAddress, new ChannelSettings { LocalAddress = IPAddress.Parse(address) });
         _channels.Add(channel);
         return new MatchingClient(channel);
     }

@@ -2,7 +2,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Sessions;
 using AdHocMirror.Coordinator.Tests.Support;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Tests.Sessions;
 
@@ -44,25 +44,25 @@ public sealed class SessionTests
         Assert.NotEqual(first.SessionId, second.SessionId);
 
         // The superseded session stops working.
-        await Refused.WithAsync(StatusCode.FailedPrecondition, RefusalCause.SessionSuperseded, () => c.Sessions.ReportVersionAsync(new(), CoordinatorFixture.With(key, first.SessionId)));
-        await Refused.WithAsync(StatusCode.FailedPrecondition, RefusalCause.SessionSuperseded, () => c.Sessions.LogoutAsync(new(), CoordinatorFixture.With(key, first.SessionId)));
+        await Refused.WithAsync(StatusCode.FailedPrecondition, RefusalCause.SessionSuperseded, () => c.Sessions.ReportVersionAsync(new(), CoordinatorFixture.With(key, first.SessionId)).ResponseAsync);
+        await Refused.WithAsync(StatusCode.FailedPrecondition, RefusalCause.SessionSuperseded, () => c.Sessions.LogoutAsync(new(), CoordinatorFixture.With(key, first.SessionId)).ResponseAsync);
 
         // Another key presenting this key's live session id cannot touch it, nor the other way round.
-        await Refused.WithAsync(StatusCode.FailedPrecondition, RefusalCause.SessionSuperseded, () => c.Sessions.LogoutAsync(new(), CoordinatorFixture.With(other, second.SessionId)));
-        await Refused.WithAsync(StatusCode.FailedPrecondition, RefusalCause.SessionSuperseded, () => c.Sessions.LogoutAsync(new(), CoordinatorFixture.With(key, others.SessionId)));
+        await Refused.WithAsync(StatusCode.FailedPrecondition, RefusalCause.SessionSuperseded, () => c.Sessions.LogoutAsync(new(), CoordinatorFixture.With(other, second.SessionId)).ResponseAsync);
+        await Refused.WithAsync(StatusCode.FailedPrecondition, RefusalCause.SessionSuperseded, () => c.Sessions.LogoutAsync(new(), CoordinatorFixture.With(key, others.SessionId)).ResponseAsync);
         Assert.Equal(second.SessionId, c.Directory.Find(key.KeyId)!.SessionId);
         Assert.Equal(others.SessionId, c.Directory.Find(other.KeyId)!.SessionId);
 
         // A session id without a key, or with a forged secret, is nothing.
         await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () =>
-            c.Sessions.LogoutAsync(new(), new CallOptions(new Metadata().Add(Credentials.SessionHeader, second.SessionId))));
+            c.Sessions.LogoutAsync(new(), new CallOptions(new Metadata { { Credentials.SessionHeader, second.SessionId } })).ResponseAsync);
         await Refused.WithAsync(StatusCode.Unauthenticated, RefusalCause.UnknownKey, () =>
-            c.Sessions.LogoutAsync(new(), new CallOptions(Credentials.ForKey(key.KeyId, new string('1', 64), second.SessionId))));
-        var missing = await Assert.ThrowsAsync<RpcException>(() => c.Sessions.LogoutAsync(new(), CoordinatorFixture.With(key)));
-        Assert.Equal(StatusCode.InvalidArgument, missing.Code);
+            c.Sessions.LogoutAsync(new(), new CallOptions(Credentials.ForKey(key.KeyId, new string('1', 64), second.SessionId))).ResponseAsync);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => c.Sessions.LogoutAsync(new(), CoordinatorFixture.With(key)).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, missing.StatusCode);
 
         await c.Sessions.LogoutAsync(new(), CoordinatorFixture.With(key, second.SessionId));
-        await Refused.WithAsync(StatusCode.FailedPrecondition, RefusalCause.SessionSuperseded, () => c.Sessions.ReportVersionAsync(new(), CoordinatorFixture.With(key, second.SessionId)));
+        await Refused.WithAsync(StatusCode.FailedPrecondition, RefusalCause.SessionSuperseded, () => c.Sessions.ReportVersionAsync(new(), CoordinatorFixture.With(key, second.SessionId)).ResponseAsync);
     }
 
     public static TheoryData<string, Action<LoginRequest>> BadLogins => new()
@@ -94,9 +94,9 @@ public sealed class SessionTests
         var key = await c.RegisterAsync();
         var request = CoordinatorFixture.Login(7472);
         spoil(request);
-        var e = await Assert.ThrowsAsync<RpcException>(() => c.Sessions.LoginAsync(request, CoordinatorFixture.With(key)));
-        Assert.Equal(StatusCode.InvalidArgument, e.Code);
-        Assert.Contains(field, e.Detail, StringComparison.Ordinal);
+        var e = await Assert.ThrowsAsync<RpcException>(() => c.Sessions.LoginAsync(request, CoordinatorFixture.With(key)).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains(field, e.Status.Detail, StringComparison.Ordinal);
         Assert.Null(c.Directory.Find(key.KeyId));
     }
 
@@ -106,9 +106,9 @@ public sealed class SessionTests
         await using (var strict = await CoordinatorFixture.StartAsync())
         {
             var key = await strict.RegisterAsync();
-            var e = await Assert.ThrowsAsync<RpcException>(() => strict.Sessions.LoginAsync(CoordinatorFixture.Login(7472, "192.0.2.7"), CoordinatorFixture.With(key)));
-            Assert.Equal(StatusCode.PermissionDenied, e.Code);
-            Assert.Contains("ping_address", e.Detail, StringComparison.Ordinal);
+            var e = await Assert.ThrowsAsync<RpcException>(() => strict.Sessions.LoginAsync(CoordinatorFixture.Login(7472, "192.0.2.7"), CoordinatorFixture.With(key)).ResponseAsync);
+            Assert.Equal(StatusCode.PermissionDenied, e.StatusCode);
+            Assert.Contains("ping_address", e.Status.Detail, StringComparison.Ordinal);
         }
 
         await using var lab = await CoordinatorFixture.StartAsync(o => o.Sessions.PingAddressPolicy = PingAddressPolicy.Any);
@@ -126,11 +126,11 @@ public sealed class SessionTests
         var key = await c.RegisterAsync();
         var request = CoordinatorFixture.Login(9);
         request.Software = new string('x', 5 * 1024 * 1024);
-        using var big = GrpcChannel.ForAddress(c.PublicAddress, new GrpcChannelOptions { MaxSendMessageSize = 16 * 1024 * 1024 });
-        var e = await Assert.ThrowsAsync<RpcException>(() => new SessionsClient(big).LoginAsync(request, CoordinatorFixture.With(key)));
-        Assert.Equal(StatusCode.ResourceExhausted, e.Code);
-        var register = await Assert.ThrowsAsync<RpcException>(() => new RegistryClient(big).RegisterAsync(new RegisterRequest { Software = new string('y', 4 * 1024 * 1024 + 1) }));
-        Assert.Equal(StatusCode.ResourceExhausted, register.Code);
+        using var big = GrpcChannels.Create(c.PublicAddress, new ChannelSettings { MaxSendMessageSize = 16 * 1024 * 1024 });
+        var e = await Assert.ThrowsAsync<RpcException>(() => new SessionsClient(big).LoginAsync(request, CoordinatorFixture.With(key)).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        var register = await Assert.ThrowsAsync<RpcException>(() => new RegistryClient(big).RegisterAsync(new RegisterRequest { Software = new string('y', 4 * 1024 * 1024 + 1) }).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, register.StatusCode);
         await c.Sessions.LoginAsync(CoordinatorFixture.Login(9), CoordinatorFixture.With(key));
     }
 }

@@ -4,7 +4,7 @@ using AdHocMirror.Coordinator.Hosting;
 using AdHocMirror.Coordinator.Mirrors;
 using AdHocMirror.Coordinator.Sessions;
 using AdHocMirror.Testing;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -27,10 +27,10 @@ public sealed class CoordinatorFixture : IAsyncDisposable
         PublicAddress = $"http://127.0.0.1:{listeners.Public.Server.Port}";
         AdminAddress = $"http://127.0.0.1:{listeners.Admin.Server.Port}";
         MetricsAddress = listeners.Metrics is { } m ? $"http://127.0.0.1:{m.Server.Port}" : null;
-        Channel = GrpcChannel.ForAddress(PublicAddress);
-        AdminChannel = GrpcChannel.ForAddress(AdminAddress);
+        Channel = GrpcChannels.Create(PublicAddress);
+        AdminChannel = GrpcChannels.Create(AdminAddress);
         AdminToken = File.ReadAllText(Path.Combine(options.DataDir, Coordinator.Admin.AdminToken.FileName)).Trim();
-        Admin = new AdminClient(AdminChannel, AdminToken);
+        Admin = new AdminClient(AdminChannel.WithBearer(AdminToken));
         Registry = new RegistryClient(Channel);
         Sessions = new SessionsClient(Channel);
     }

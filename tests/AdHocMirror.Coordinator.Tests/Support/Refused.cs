@@ -1,6 +1,6 @@
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Tests.Support;
 
@@ -10,7 +10,7 @@ public static class Refused
     public static async Task<RpcException> WithAsync(StatusCode code, RefusalCause cause, Func<Task> call)
     {
         var e = await Assert.ThrowsAsync<RpcException>(call);
-        Assert.Equal(code, e.Code);
+        Assert.Equal(code, e.StatusCode);
         Assert.Equal(cause, Credentials.RefusalOf(e));
         return e;
     }

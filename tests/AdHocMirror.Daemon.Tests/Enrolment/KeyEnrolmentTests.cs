@@ -5,7 +5,7 @@ using AdHocMirror.Daemon.Enrolment;
 using AdHocMirror.Daemon.Session;
 using AdHocMirror.Daemon.Tests.Support;
 using AdHocMirror.Testing;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using MirrorState = AdHocMirror.Daemon.Status.MirrorState;
 
@@ -63,7 +63,7 @@ public sealed class KeyEnrolmentTests : IAsyncLifetime
         Assert.Equal(rotated, new KeyFile(_temp.Combine("state", "key")).Load());
 
         // The old key is retired at once; the new one works.
-        var old = await Assert.ThrowsAsync<RpcException>(() => connection.Registry.RotateKeyAsync(new RotateKeyRequest(), CoordinatorConnection.Call(key)));
+        var old = await Assert.ThrowsAsync<RpcException>(() => connection.Registry.RotateKeyAsync(new RotateKeyRequest(), CoordinatorConnection.Call(key)).ResponseAsync);
         Assert.Equal(RefusalKind.KeyRefused, Refusal.Classify(old));
         var keys = await _coordinator.Admin.ListKeysAsync(new ListKeysRequest { IncludeTombstones = true });
         Assert.Contains(keys.Keys, k => k.KeyId == rotated.KeyId && k.State == KeyState.Live);
@@ -119,7 +119,7 @@ public sealed class KeyEnrolmentTests : IAsyncLifetime
     [InlineData(StatusCode.InvalidArgument, RefusalCause.Unspecified, RefusalKind.Rejected)]
     public void Refusals_are_classified_by_their_trailer_first(StatusCode code, RefusalCause cause, RefusalKind expected)
     {
-        var e = cause == RefusalCause.Unspecified ? new RpcException(code, "x") : Credentials.Refuse(code, cause, "x");
+        var e = cause == RefusalCause.Unspecified ? new RpcException(new Grpc.Core.Status(code, "x")) : Credentials.Refuse(code, cause, "x");
         Assert.Equal(expected, Refusal.Classify(e));
     }
 }

@@ -8,7 +8,7 @@ using AdHocMirror.Testing;
 using AdHocMirror.Tree.Manifests;
 using AdHocMirror.Tree.OpenPgp;
 using AdHocMirror.Tree.Rsync;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Google.Protobuf;
 
 namespace AdHocMirror.Daemon.Tests.Session;
@@ -48,7 +48,7 @@ public sealed class MirrorLifecycleTests
         Assert.Equal(world.Upstream.GitHead, (await ExternalProcess.RunAsync("git", ["-C", clone, "rev-parse", "HEAD"])).Stdout.Trim());
 
         // The ping listener proves the session with the HMAC of ping.proto, and only for our session.
-        using (var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{world.Options.PingPort}"))
+        using (var channel = GrpcChannels.Create($"http://127.0.0.1:{world.Options.PingPort}"))
         {
             var ping = new MirrorPingClient(channel);
             var session = world.State.Session!;
@@ -56,8 +56,8 @@ public sealed class MirrorLifecycleTests
             var reply = await ping.PingAsync(new PingRequest { Nonce = ByteString.CopyFrom(nonce), SessionId = session.Id });
             Assert.True(PingProof.Verify(session.Secret, nonce, session.Id, reply.Proof.Span));
             Assert.Equal(2, reply.Versions.Count);
-            var stranger = await Assert.ThrowsAsync<RpcException>(() => ping.PingAsync(new PingRequest { Nonce = ByteString.CopyFrom(nonce), SessionId = new string('0', 32) }));
-            Assert.Equal(StatusCode.FailedPrecondition, stranger.Code);
+            var stranger = await Assert.ThrowsAsync<RpcException>(() => ping.PingAsync(new PingRequest { Nonce = ByteString.CopyFrom(nonce), SessionId = new string('0', 32) }).ResponseAsync);
+            Assert.Equal(StatusCode.FailedPrecondition, stranger.StatusCode);
             var health = await new HealthClient(channel).CheckAsync(new Grpc.Health.V1.HealthCheckRequest());
             Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
         }
@@ -74,7 +74,7 @@ public sealed class MirrorLifecycleTests
         var mirror = await world.OnlineAsync(OfficialUpstream.FirstVersion);
 
         // A client with an older tree is sent to this mirror.
-        using (var channel = GrpcChannel.ForAddress(world.Coordinator.Url))
+        using (var channel = GrpcChannels.Create(world.Coordinator.Url))
         {
             var matching = new MatchingClient(channel);
             var found = await matching.FindMirrorAsync(new FindMirrorRequest

@@ -2,7 +2,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Daemon.Enrolment;
 using AdHocMirror.Daemon.Session;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using AdHocMirror.Daemon.Status;
 using AdHocMirror.Daemon.Tests.Support;
 using AdHocMirror.Hosting;
@@ -39,7 +39,7 @@ public sealed class SessionRecoveryTests
 
         // Someone logs in with our key (say, a copy of the state directory): that login supersedes ours.
         var key = new KeyFile(world.Options.KeyFile).Load()!;
-        using (var channel = GrpcChannel.ForAddress(world.Coordinator.Url))
+        using (var channel = GrpcChannels.Create(world.Coordinator.Url))
         {
             var login = new LoginRequest
             {

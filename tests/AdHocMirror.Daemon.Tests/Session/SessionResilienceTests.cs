@@ -2,7 +2,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Daemon.Enrolment;
 using AdHocMirror.Daemon.Session;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using AdHocMirror.Daemon.Status;
 using AdHocMirror.Daemon.Tests.Support;
 using AdHocMirror.Hosting;

@@ -4,7 +4,7 @@ using AdHocMirror.Coordinator.Admin;
 using AdHocMirror.Coordinator.Hosting;
 using AdHocMirror.Coordinator.Sessions;
 using AdHocMirror.Testing;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 
 namespace AdHocMirror.Daemon.Tests.Support;
@@ -47,8 +47,8 @@ public sealed class TestCoordinator : IAsyncDisposable
         _host = CoordinatorHost.Build(options, logging: _ => { });
         await _host.StartAsync();
         _adminChannel?.Dispose();
-        _adminChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{AdminPort}");
-        Admin = new AdminClient(_adminChannel, (await File.ReadAllTextAsync(Path.Combine(_dataDir, AdminToken.FileName))).Trim());
+        _adminChannel = GrpcChannels.Create($"http://127.0.0.1:{AdminPort}");
+        Admin = new AdminClient(_adminChannel.WithBearer((await File.ReadAllTextAsync(Path.Combine(_dataDir, AdminToken.FileName))).Trim()));
     }
 
     public async Task StopAsync()

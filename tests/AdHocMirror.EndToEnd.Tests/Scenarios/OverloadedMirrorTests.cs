@@ -1,5 +1,5 @@
 using AdHocMirror.Contracts.V1;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Xunit.Abstractions;
 
 namespace AdHocMirror.EndToEnd.Tests.Scenarios;
@@ -26,7 +26,7 @@ public sealed class OverloadedMirrorTests(ITestOutputHelper output)
         var spare = swarm["spare"];
 
         // Another client is sent to the nearest mirror and takes its only place.
-        var held = await swarm.Matching.FindMirrorAsync(new FindMirrorRequest { Protocol = Protocol.Rsync, Count = 1 }, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        var held = await swarm.Matching.FindMirrorAsync(new FindMirrorRequest { Protocol = Protocol.Rsync, Count = 1 }, Calls.WithTimeout(TimeSpan.FromSeconds(10)));
         var lease = Assert.Single(held.Candidates);
         Assert.Equal(busy.KeyId, lease.MirrorId);
 
@@ -58,7 +58,7 @@ public sealed class OverloadedMirrorTests(ITestOutputHelper output)
         Assert.Equal(1, stats.Values["ahm_leases_held"]);
 
         // The other client reports: the place is free, and the next user goes to the nearest mirror again.
-        await swarm.Matching.ReportSyncAsync(new ReportSyncRequest { LeaseId = lease.LeaseId, Outcome = SyncOutcome.Abandoned }, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        await swarm.Matching.ReportSyncAsync(new ReportSyncRequest { LeaseId = lease.LeaseId, Outcome = SyncOutcome.Abandoned }, Calls.WithTimeout(TimeSpan.FromSeconds(10)));
         Assert.Equal(0, await LeasesHeldAsync(swarm));
         Assert.Equal(0u, (await swarm.MirrorOfAsync(busy)).Leases);
         var next = await swarm.SyncAsync(await swarm.NewUserRepoAsync());
@@ -67,5 +67,5 @@ public sealed class OverloadedMirrorTests(ITestOutputHelper output)
     });
 
     private static async Task<double> LeasesHeldAsync(ScenarioSwarm swarm) =>
-        (await swarm.Admin.GetStatsAsync(new GetStatsRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(10)))).Values["ahm_leases_held"];
+        (await swarm.Admin.GetStatsAsync(new GetStatsRequest(), Calls.WithTimeout(TimeSpan.FromSeconds(10)))).Values["ahm_leases_held"];
 }

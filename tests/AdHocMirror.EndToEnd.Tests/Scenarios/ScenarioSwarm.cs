@@ -7,7 +7,7 @@ using AdHocMirror.Testing;
 using AdHocMirror.Testing.Trees;
 using AdHocMirror.Tree.Manifests;
 using AdHocMirror.Tree.OpenPgp;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Google.Protobuf;
 using Xunit.Abstractions;
 
@@ -179,9 +179,9 @@ public sealed class ScenarioSwarm : IAsyncDisposable
         StartCoordinator();
         var tokenFile = Path.Combine(CoordinatorData, "admin.token");
         await Eventually.TrueAsync(() => File.Exists(tokenFile) && new FileInfo(tokenFile).Length > 0, "the coordinator's admin token", Patience);
-        _adminChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{AdminPort}");
-        Admin = new AdminClient(_adminChannel, (await File.ReadAllTextAsync(tokenFile)).Trim());
-        _publicChannel = GrpcChannel.ForAddress(CoordinatorUrl);
+        _adminChannel = GrpcChannels.Create($"http://127.0.0.1:{AdminPort}");
+        Admin = new AdminClient(_adminChannel.WithBearer((await File.ReadAllTextAsync(tokenFile)).Trim()));
+        _publicChannel = GrpcChannels.Create(CoordinatorUrl);
         Matching = new MatchingClient(_publicChannel);
 
         var volunteers = new List<Volunteer>();
@@ -299,7 +299,7 @@ public sealed class ScenarioSwarm : IAsyncDisposable
     }
 
     public async Task<IReadOnlyList<MirrorInfo>> MirrorsAsync() =>
-        (await Admin.ListMirrorsAsync(new ListMirrorsRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(10)))).Mirrors;
+        (await Admin.ListMirrorsAsync(new ListMirrorsRequest(), Calls.WithTimeout(TimeSpan.FromSeconds(10)))).Mirrors;
 
     /// <summary>The coordinator's current entry for a volunteer's endpoint (whatever key it holds now).</summary>
     public async Task<MirrorInfo> MirrorOfAsync(Volunteer volunteer) =>
@@ -315,11 +315,11 @@ public sealed class ScenarioSwarm : IAsyncDisposable
             request.Current = new TreeVersion { Protocol = Protocol.Rsync, Generated = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(c) };
         }
 
-        var reply = await Matching.FindMirrorAsync(request, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        var reply = await Matching.FindMirrorAsync(request, Calls.WithTimeout(TimeSpan.FromSeconds(10)));
         foreach (var candidate in reply.Candidates)
         {
             // Release at once: looking must not fill the mirrors up.
-            await Matching.ReportSyncAsync(new ReportSyncRequest { LeaseId = candidate.LeaseId, Outcome = SyncOutcome.Abandoned }, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+            await Matching.ReportSyncAsync(new ReportSyncRequest { LeaseId = candidate.LeaseId, Outcome = SyncOutcome.Abandoned }, Calls.WithTimeout(TimeSpan.FromSeconds(10)));
         }
 
         return reply;

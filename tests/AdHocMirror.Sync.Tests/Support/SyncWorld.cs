@@ -12,7 +12,7 @@ using AdHocMirror.Testing;
 using AdHocMirror.Testing.Trees;
 using AdHocMirror.Tree.Manifests;
 using AdHocMirror.Tree.OpenPgp;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -128,7 +128,7 @@ public sealed class SyncWorld : IAsyncDisposable
         await _coordinator.StartAsync();
         var listeners = _coordinator.Services.GetRequiredService<CoordinatorListeners>();
         CoordinatorAddress = $"http://127.0.0.1:{listeners.Public.Server.Port}";
-        var channel = GrpcChannel.ForAddress(CoordinatorAddress);
+        var channel = GrpcChannels.Create(CoordinatorAddress);
         _owned.Add(new Disposer(() => { channel.Dispose(); return ValueTask.CompletedTask; }));
         Matching = new MatchingClient(channel);
         _registry = new RegistryClient(channel);

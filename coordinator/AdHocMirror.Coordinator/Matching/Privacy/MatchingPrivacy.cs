@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Observability;
-using AdHocMirror.Wire;
+using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Matching.Privacy;
 
@@ -52,9 +52,8 @@ public sealed class MatchingPrivacy
             _refusals.Inc("rate_limited");
             var ms = Math.Max(1, (long)Math.Ceiling(wait.TotalMilliseconds));
             throw new RpcException(
-                StatusCode.ResourceExhausted,
-                string.Create(CultureInfo.InvariantCulture, $"too many FindMirror calls from your network (limit {_options.FindMirrorPerMinute} per minute); ask again in {ms / 1000.0:0.###} s"),
-                new Metadata().Add(PrivacyOptions.RetryPushbackTrailer, ms.ToString(CultureInfo.InvariantCulture)));
+                new Status(StatusCode.ResourceExhausted, string.Create(CultureInfo.InvariantCulture, $"too many FindMirror calls from your network (limit {_options.FindMirrorPerMinute} per minute); ask again in {ms / 1000.0:0.###} s")),
+                new Metadata { { PrivacyOptions.RetryPushbackTrailer, ms.ToString(CultureInfo.InvariantCulture) } });
         }
 
         return network;

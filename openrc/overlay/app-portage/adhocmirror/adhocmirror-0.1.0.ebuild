@@ -13,7 +13,18 @@ DOTNET_PKG_COMPAT=10.0
 # fetched as distfiles and restored offline from them, so the build needs no network and no
 # RESTRICT="network-sandbox". Regenerate on each release (gdmt restore, or the assets files).
 NUGETS="
-google.protobuf@3.25.1
+google.protobuf@3.36.2
+grpc.aspnetcore.healthchecks@2.85.0
+grpc.aspnetcore.server.clientfactory@2.85.0
+grpc.aspnetcore.server.reflection@2.85.0
+grpc.aspnetcore.server@2.85.0
+grpc.aspnetcore@2.85.0
+grpc.core.api@2.85.0
+grpc.healthcheck@2.85.0
+grpc.net.client@2.85.0
+grpc.net.clientfactory@2.85.0
+grpc.net.common@2.85.0
+grpc.reflection@2.85.0
 grpc.tools@2.85.0
 microsoft.data.sqlite.core@10.0.14
 microsoft.data.sqlite@10.0.14
@@ -34,6 +45,7 @@ microsoft.extensions.fileproviders.physical@10.0.14
 microsoft.extensions.filesystemglobbing@10.0.14
 microsoft.extensions.hosting.abstractions@10.0.14
 microsoft.extensions.hosting@10.0.14
+microsoft.extensions.http@8.0.1
 microsoft.extensions.logging.abstractions@10.0.14
 microsoft.extensions.logging.configuration@10.0.14
 microsoft.extensions.logging.console@10.0.14

@@ -1,6 +1,6 @@
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Observability;
-using AdHocMirror.Wire;
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AdHocMirror.Coordinator.Tests.Matching.Privacy;
@@ -29,10 +29,10 @@ public sealed class FindMirrorPrivacyTests
             Assert.Single((await swarm.Matching.FindMirrorAsync(Swarm.Find(current: Swarm.V1))).Candidates);
         }
 
-        var refused = await Assert.ThrowsAsync<RpcException>(() => swarm.Matching.FindMirrorAsync(Swarm.Find(current: Swarm.V1)));
-        Assert.Equal(StatusCode.ResourceExhausted, refused.Code);
-        Assert.Contains("5 per minute", refused.Detail);
-        Assert.Equal("12000", refused.Trailers.Get("grpc-retry-pushback-ms")); // one call's worth at 5 a minute
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await swarm.Matching.FindMirrorAsync(Swarm.Find(current: Swarm.V1)));
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Contains("5 per minute", refused.Status.Detail);
+        Assert.Equal("12000", refused.Trailers.GetValue("grpc-retry-pushback-ms")); // one call's worth at 5 a minute
 
         // Another network is not held back; this one may ask again once the wait is over.
         Assert.Single((await swarm.ClientFrom("127.0.4.1").FindMirrorAsync(Swarm.Find(current: Swarm.V1))).Candidates);
@@ -193,8 +193,8 @@ public sealed class FindMirrorPrivacyTests
         var key = await swarm.Coordinator.RegisterAsync();
         var login = Support.CoordinatorFixture.Login(7472);
         login.ServeTo = new ServeTo { Reach = (ServeTo.Types.Reach)reach, RadiusKm = radius };
-        var refused = await Assert.ThrowsAsync<RpcException>(() => swarm.Coordinator.Sessions.LoginAsync(login, Support.CoordinatorFixture.With(key)));
-        Assert.Equal(StatusCode.InvalidArgument, refused.Code);
-        Assert.Contains(field, refused.Detail, StringComparison.Ordinal);
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await swarm.Coordinator.Sessions.LoginAsync(login, Support.CoordinatorFixture.With(key)));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains(field, refused.Status.Detail, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,51 @@
+namespace AdHocMirror.Hosting;
+
+/// <summary>
+/// What one caller may cost a server. Each is chosen for the calls this project makes (small unary messages, a few
+/// long-lived streams for staff) rather than left at a library default; README.md lists them with their reasons.
+/// </summary>
+public sealed record GrpcServerLimits
+{
+    /// <summary>Largest request message; a larger one is RESOURCE_EXHAUSTED before it is buffered.</summary>
+    public int MaxReceiveMessageSize { get; init; } = 1024 * 1024;
+
+    /// <summary>Largest reply message; a handler producing a larger one fails with RESOURCE_EXHAUSTED.</summary>
+    public int MaxSendMessageSize { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Calls one HTTP/2 connection may have open at once (RFC 9113 SETTINGS_MAX_CONCURRENT_STREAMS).</summary>
+    public int MaxStreamsPerConnection { get; init; } = 100;
+
+    /// <summary>Open connections the listener accepts; more wait in the kernel's backlog.</summary>
+    public long MaxConnections { get; init; } = 4096;
+
+    /// <summary>All request headers of one call together (metadata included); gRPC's own default is 8 KiB.</summary>
+    public int MaxRequestHeadersTotalSize { get; init; } = 16 * 1024;
+
+    /// <summary>Time a client has to send a call's headers.</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Slowest request body accepted after <see cref="BodyGracePeriod"/>: a call that opens a stream and never sends
+    /// its message is ended by then, instead of holding memory and a stream slot for ever.
+    /// </summary>
+    public double MinRequestBodyBytesPerSecond { get; init; } = 240;
+
+    public TimeSpan BodyGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>An idle connection is pinged after this long, and closed when the ping is not answered in <see cref="KeepAlivePingTimeout"/>.</summary>
+    public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan KeepAlivePingTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>A connection with no open call is closed after this long.</summary>
+    public TimeSpan IdleConnectionTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Listeners that only answer pings: tiny messages, few callers (the coordinators).</summary>
+    public static GrpcServerLimits PingListener { get; } = new()
+    {
+        MaxReceiveMessageSize = 64 * 1024,
+        MaxSendMessageSize = 64 * 1024,
+        MaxStreamsPerConnection = 16,
+        MaxConnections = 256,
+    };
+}

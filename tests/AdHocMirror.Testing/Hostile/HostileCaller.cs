@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+
+namespace AdHocMirror.Testing.Hostile;
+
+/// <summary>
+/// What an attacker (or an overloaded client) does to a gRPC listener: deadlines that fire mid-call, calls that never
+/// send their body, and malformed requests of every kind. Each method returns what happened so that tests assert on it.
+/// </summary>
+public static class HostileCaller
+{
+    /// <summary>
+    /// Health/Watch calls (the server keeps working: the stream stays open) with short deadlines, all on one
+    /// connection, <paramref name="parallel"/> at a time. Returns the status of each.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<StatusCode, int>> DeadlinesAsync(GrpcChannel channel, int calls, int parallel = 50)
+    {
+        var client = new Health.HealthClient(channel);
+        var counts = new System.Collections.Concurrent.ConcurrentDictionary<StatusCode, int>();
+        var next = 0;
+        var workers = Enumerable.Range(0, parallel).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= calls)
+            {
+                var code = StatusCode.OK;
+                try
+                {
+                    using var watch = client.Watch(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddMilliseconds(20 + Random.Shared.Next(40)));
+                    while (await watch.ResponseStream.MoveNext(CancellationToken.None))
+                    {
+                    }
+                }
+                catch (RpcException e)
+                {
+                    code = e.StatusCode;
+                }
+
+                counts.AddOrUpdate(code, 1, (_, n) => n + 1);
+            }
+        });
+        await Task.WhenAll(workers);
+        return counts;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="calls"/> unary calls to <paramref name="path"/> that send headers and then nothing, over
+    /// as many connections as the server's stream limit needs; returns how long the server took to end the slowest one.
+    /// </summary>
+    public static async Task<TimeSpan> BodilessCallsAsync(string address, string path, int calls, TimeSpan giveUpAfter)
+    {
+        var clients = Enumerable.Range(0, (calls / 90) + 1).Select(_ => NewClient(giveUpAfter)).ToArray();
+        var started = Stopwatch.StartNew();
+        var slowest = TimeSpan.Zero;
+        var gate = new Lock();
+        try
+        {
+            var open = Enumerable.Range(0, calls).Select(async i =>
+            {
+                using var request = Request(address, path, new NeverEndingContent());
+                try
+                {
+                    using var response = await clients[i % clients.Length].SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                    await response.Content.ReadAsByteArrayAsync();
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+                {
+                    // The server reset the stream or closed the connection: that is it ending the call.
+                }
+
+                lock (gate)
+                {
+                    slowest = started.Elapsed > slowest ? started.Elapsed : slowest;
+                }
+            });
+            await Task.WhenAll(open);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        return slowest;
+    }
+
+    /// <summary>Sends <paramref name="count"/> malformed requests to the listener; returns what came back, by kind.</summary>
+    public static async Task<FuzzReport> FuzzAsync(string address, IReadOnlyList<string> methods, int count, int seed, int parallel = 32)
+    {
+        var report = new FuzzReport();
+        var random = new Random(seed);
+        var cases = Enumerable.Range(0, count).Select(_ => MalformedCase.Draw(random, methods)).ToArray();
+        var clients = Enumerable.Range(0, 4).Select(_ => NewClient(TimeSpan.FromSeconds(30))).ToArray();
+        var next = -1;
+        try
+        {
+            var workers = Enumerable.Range(0, parallel).Select(async w =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < cases.Length)
+                {
+                    await SendAsync(clients[w % clients.Length], address, cases[i], report);
+                }
+            });
+            await Task.WhenAll(workers);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        return report;
+    }
+
+    private static async Task SendAsync(HttpClient client, string address, MalformedCase @case, FuzzReport report)
+    {
+        using var request = Request(address, @case.Path, new ByteArrayContent(@case.Body), @case.ContentType);
+        foreach (var (name, value) in @case.Headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        try
+        {
+            using var response = await client.SendAsync(request);
+            await response.Content.ReadAsByteArrayAsync();
+            var status = Header(response.Headers, "grpc-status") ?? Header(response.TrailingHeaders, "grpc-status");
+            var message = Header(response.Headers, "grpc-message") ?? Header(response.TrailingHeaders, "grpc-message") ?? string.Empty;
+            report.Record(@case.Kind, status is null ? $"http {(int)response.StatusCode}" : ((StatusCode)int.Parse(status, System.Globalization.CultureInfo.InvariantCulture)).ToString(), Uri.UnescapeDataString(message));
+        }
+        catch (TaskCanceledException)
+        {
+            report.Record(@case.Kind, "hung", string.Empty);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            report.Record(@case.Kind, "reset", string.Empty);
+        }
+    }
+
+    private static HttpClient NewClient(TimeSpan timeout) =>
+        new(new SocketsHttpHandler { EnableMultipleHttp2Connections = false, UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(10) }) { Timeout = timeout };
+
+    private static HttpRequestMessage Request(string address, string path, HttpContent content, string? contentType = "application/grpc")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"http://{address}{path}")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = content,
+        };
+        if (contentType is not null)
+        {
+            request.Content.Headers.TryAddWithoutValidation("content-type", contentType);
+        }
+
+        request.Headers.TE.ParseAdd("trailers");
+        return request;
+    }
+
+    private static string? Header(HttpHeaders headers, string name) =>
+        headers.NonValidated.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+
+    /// <summary>A request body that never arrives: the stream stays open without a byte.</summary>
+    private sealed class NeverEndingContent : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => Task.Delay(Timeout.Infinite);
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+            Task.Delay(Timeout.Infinite, cancellationToken);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+}
