@@ -46,9 +46,9 @@ public static partial class FindMirrorBenchmark
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length >= 2 && args[0] == "--host")
+        if (args.Length >= 3 && args[0] == "--host")
         {
-            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args.Length >= 3 ? args[2] : null);
+            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "on", args.Length >= 4 ? args[3] : null);
             return 0;
         }
 
@@ -69,13 +69,36 @@ public static partial class FindMirrorBenchmark
             Console.WriteLine($"GeoIP: a generated City database ({GeoNetworks:N0} /16 networks on land, 127.0.0.0/8 in Europe); clients carry no hint and are placed by their address.");
         }
 
-        Console.WriteLine($"{"mirrors",8} {"placed",7} | {"in-process",11} {"CPU",9} | {"h2load: FindMirror",19} {"trivial",9} {"ratio",6} | {"ahm client: FindMirror",23} {"trivial",9} {"ratio",6} {"p50",7} {"p99",7} | {"RSS",7} {"peak",7}");
+        Console.WriteLine("budget on: the privacy defaults (reveal budget, rate limit), every call from a client network never seen before (see SpreadNetworks); off: neither.");
+        Console.WriteLine($"{"mirrors",8} {"placed",7} {"budget",6} | {"in-process",11} {"CPU",9} | {"h2load: FindMirror",19} {"trivial",9} {"ratio",6} | {"ahm client: FindMirror",23} {"trivial",9} {"ratio",6} {"p50",7} {"p99",7} | {"RSS",7} {"peak",7} | load");
+        var figures = new List<(int Mirrors, bool Budget, Figures Figures)>();
         for (var round = 0; round < rounds; round++)
         {
             foreach (var size in sizes)
             {
-                await MeasureSizeAsync(size, seconds, geoFile, inProcessOnly);
+                foreach (var budget in (bool[])[true, false])
+                {
+                    figures.Add((size, budget, await MeasureSizeAsync(size, seconds, geoFile, inProcessOnly, budget)));
+                }
             }
+        }
+
+        Console.WriteLine("the budget's cost, FindMirror calls/s with it on / off (1.00 = free; goal ≥ 0.90), median over rounds:");
+        foreach (var size in sizes)
+        {
+            var on = figures.Where(f => f.Mirrors == size && f.Budget).Select(f => f.Figures).ToList();
+            var off = figures.Where(f => f.Mirrors == size && !f.Budget).Select(f => f.Figures).ToList();
+            var inProcess = $"in-process {Median(off.Select(f => f.InProcessMicros)):F2} → {Median(on.Select(f => f.InProcessMicros)):F2} µs per call";
+            if (inProcessOnly)
+            {
+                Console.WriteLine($"{size,8:N0}: {inProcess}");
+                continue;
+            }
+
+            var h2 = on.All(f => f.H2Find is not null) && off.All(f => f.H2Find is not null)
+                ? $"h2load {Median(on.Select(f => f.H2Find!.Value)) / Median(off.Select(f => f.H2Find!.Value)):F2} (trivial {Median(on.Select(f => f.H2Trivial!.Value)) / Median(off.Select(f => f.H2Trivial!.Value)):F2})"
+                : "h2load -";
+            Console.WriteLine($"{size,8:N0}: {h2}, ahm client {Median(on.Select(f => f.Find)) / Median(off.Select(f => f.Find)):F2} (trivial {Median(on.Select(f => f.Trivial)) / Median(off.Select(f => f.Trivial)):F2}), {inProcess}");
         }
 
         return 0;
@@ -84,7 +107,15 @@ public static partial class FindMirrorBenchmark
     private static string? ValueOf(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
     /// <summary>One coordinator per size, each in a fresh process, so that RSS is that size's alone and the load generators do not share its heap.</summary>
-    private static async Task MeasureSizeAsync(int mirrors, int seconds, string? geo, bool inProcessOnly)
+    private sealed record Figures(double InProcessMicros, double? H2Find, double? H2Trivial, double Find, double Trivial);
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
+    }
+
+    private static async Task<Figures> MeasureSizeAsync(int mirrors, int seconds, string? geo, bool inProcessOnly, bool budget)
     {
         var self = Environment.GetCommandLineArgs()[0];
         var start = new ProcessStartInfo(Environment.ProcessPath!)
@@ -100,7 +131,7 @@ public static partial class FindMirrorBenchmark
             start.ArgumentList.Add(self);
         }
 
-        foreach (var arg in (string[])["findmirror", "--host", mirrors.ToString(CultureInfo.InvariantCulture), .. geo is { } g ? [g] : Array.Empty<string>()])
+        foreach (var arg in (string[])["findmirror", "--host", mirrors.ToString(CultureInfo.InvariantCulture), budget ? "on" : "off", .. geo is { } g ? [g] : Array.Empty<string>()])
         {
             start.ArgumentList.Add(arg);
         }
@@ -119,8 +150,8 @@ public static partial class FindMirrorBenchmark
             var placed = geo is null ? "hint" : "geoip";
             if (inProcessOnly)
             {
-                Console.WriteLine($"{mirrors,8:N0} {placed,7} | {inProcessMicros,8:F2} µs {inProcessCpuMicros,6:F2} µs");
-                return;
+                Console.WriteLine($"{mirrors,8:N0} {placed,7} {(budget ? "on" : "off"),6} | {inProcessMicros,8:F2} µs {inProcessCpuMicros,6:F2} µs");
+                return new Figures(inProcessMicros, null, null, double.NaN, double.NaN);
             }
 
             var requests = Requests(new Random(7), 4096, withHint: geo is null);
@@ -145,7 +176,8 @@ public static partial class FindMirrorBenchmark
             var (rss, peak) = MemoryOf(host.Id);
             var h2 = h2Find is { } f && h2Trivial is { } t ? $"{f,19:N0} {t,9:N0} {f / t,6:F2}" : $"{"(h2load not installed)",36}";
             Console.WriteLine(
-                $"{mirrors,8:N0} {placed,7} | {inProcessMicros,8:F2} µs {inProcessCpuMicros,6:F2} µs | {h2} | {find.PerSecond,23:N0} {trivial.PerSecond,9:N0} {find.PerSecond / trivial.PerSecond,6:F2} {find.P50,5:F2}ms {find.P99,5:F2}ms | {rss,4:F0} MB {peak,4:F0} MB");
+                $"{mirrors,8:N0} {placed,7} {(budget ? "on" : "off"),6} | {inProcessMicros,8:F2} µs {inProcessCpuMicros,6:F2} µs | {h2} | {find.PerSecond,23:N0} {trivial.PerSecond,9:N0} {find.PerSecond / trivial.PerSecond,6:F2} {find.P50,5:F2}ms {find.P99,5:F2}ms | {rss,4:F0} MB {peak,4:F0} MB | {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            return new Figures(inProcessMicros, h2Find, h2Trivial, find.PerSecond, trivial.PerSecond);
         }
         finally
         {
@@ -158,7 +190,7 @@ public static partial class FindMirrorBenchmark
     }
 
     /// <summary>The coordinator side: populated in-process, measured alone for its own cost per answer, then serving until stdin closes.</summary>
-    private static async Task HostAsync(int mirrors, string? geo)
+    private static async Task HostAsync(int mirrors, bool budget, string? geo)
     {
         using var dir = new TempDir("ahm-bench");
         var options = new CoordinatorOptions
@@ -172,8 +204,13 @@ public static partial class FindMirrorBenchmark
         options.Matching.LeaseTtl = TimeSpan.FromSeconds(10);
         options.Matching.Official = [];
         options.GeoIp = geo;
+        if (!budget)
+        {
+            options.Privacy.RevealBudget = 0;
+            options.Privacy.FindMirrorPerMinute = 0;
+        }
 
-        using var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        using var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning), replace: budget ? SpreadNetworks.Replace : null);
         await host.StartAsync();
         try
         {

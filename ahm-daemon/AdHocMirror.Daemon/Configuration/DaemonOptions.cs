@@ -54,6 +54,9 @@ public sealed class DaemonOptions
 
     public int MaxClients { get; set; } = 16;
 
+    /// <summary>Which clients the coordinator may send here (serve_to): anywhere, this continent, this country, or within a radius.</summary>
+    public AdHocMirror.Contracts.V1.ServeTo ServeTo { get; set; } = new() { Reach = AdHocMirror.Contracts.V1.ServeTo.Types.Reach.Anywhere };
+
     /// <summary>Outgoing bandwidth cap per rsync transfer in KiB/s; 0 = unlimited.</summary>
     public int BandwidthKibps { get; set; }
 

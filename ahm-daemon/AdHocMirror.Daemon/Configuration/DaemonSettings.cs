@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using AdHocMirror.Contracts.V1;
 using AdHocMirror.Hosting;
 
 namespace AdHocMirror.Daemon.Configuration;
@@ -28,6 +29,7 @@ public static class DaemonSettings
         ["tree_dir"] = "snapshots and the served git repository [/var/cache/ahm-daemon]",
         ["max_clients"] = "most clients served at once per protocol [16]",
         ["bandwidth_limit"] = "outgoing KiB/s per rsync transfer, 0 = unlimited [0]",
+        ["serve_to"] = "clients the coordinator may send here: anywhere, continent, country (where the coordinator places this machine) or a radius in km, e.g. 500 [anywhere]",
         ["upstream"] = "rsync:// and/or git URIs to sync from, or 'coordinator' [rsync://rsync.gentoo.org/gentoo-portage https://anongit.gentoo.org/git/repo/sync/gentoo.git]",
         ["sync_interval"] = "time between upstream syncs, e.g. 30m [30m]",
         ["sync_timeout"] = "longest one sync and verification may take [20m]",
@@ -113,6 +115,11 @@ public static class DaemonSettings
         options.TreeDir = AbsoluteDir(values, "tree_dir", options.TreeDir);
         options.MaxClients = Integer(values, "max_clients", options.MaxClients, 1, 100_000);
         options.BandwidthKibps = Integer(values, "bandwidth_limit", 0, 0, int.MaxValue);
+        if (values.TryGetValue("serve_to", out var serveTo))
+        {
+            options.ServeTo = ParseServeTo(serveTo);
+        }
+
         options.SyncInterval = Duration(values, "sync_interval", options.SyncInterval);
         options.SyncTimeout = Duration(values, "sync_timeout", options.SyncTimeout);
         options.KeyLifetime = Duration(values, "key_lifetime", options.KeyLifetime);
@@ -170,6 +177,26 @@ public static class DaemonSettings
         }
 
         return result == ServedProtocols.None ? throw new SettingsException("protocols: name at least one of rsync, git") : result;
+    }
+
+    /// <summary>anywhere | continent | country | RADIUS_KM (1–20000, "km" optional).</summary>
+    public static ServeTo ParseServeTo(string text)
+    {
+        var word = text.Trim().ToLowerInvariant();
+        if (word.EndsWith("km", StringComparison.Ordinal))
+        {
+            word = word[..^2].TrimEnd();
+        }
+
+        return word switch
+        {
+            "anywhere" => new ServeTo { Reach = ServeTo.Types.Reach.Anywhere },
+            "continent" => new ServeTo { Reach = ServeTo.Types.Reach.Continent },
+            "country" => new ServeTo { Reach = ServeTo.Types.Reach.Country },
+            _ when uint.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var km) && km is >= 1 and <= 20_000 =>
+                new ServeTo { Reach = ServeTo.Types.Reach.Radius, RadiusKm = km },
+            _ => throw new SettingsException($"serve_to: '{text}' is not anywhere, continent, country or a radius in km from 1 to 20000"),
+        };
     }
 
     private static void BindUpstreams(DaemonOptions options, string text)

@@ -132,6 +132,7 @@ public sealed partial class SessionKeeper(
             },
             Limits = new LoadLimits { MaxClients = (uint)options.MaxClients, BandwidthKibps = (ulong)options.BandwidthKibps },
             Software = CoordinatorConnection.Software,
+            ServeTo = options.ServeTo.Clone(),
         };
         request.Versions.AddRange(state.ContractVersions());
         var reply = await coordinator.Sessions.LoginAsync(request, CoordinatorConnection.Call(key, cancellationToken: cancellationToken));

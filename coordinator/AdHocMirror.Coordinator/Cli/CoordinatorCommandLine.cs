@@ -64,6 +64,11 @@ public static class CoordinatorCommandLine
             ("--official-far-km", "official_far_km", "Official mirrors farther than this do not hold volunteers back [default: 1500]"),
             ("--quarantine-reports", "quarantine_reports", "Distinct clients reporting bad trees that quarantine a mirror [default: 3]"),
             ("--report-window", "report_window", "Window in which those reports count [default: 1h]"),
+            ("--reveal-budget", "reveal_budget", "Distinct volunteers shown to one client network (/24, /48) per window, or 'off' [default: 8]"),
+            ("--reveal-window", "reveal_window", "The reveal budget's window; its secret rotates with it [default: 1h]"),
+            ("--privacy-networks", "privacy_networks", "Client networks remembered by budget and rate limit; the oldest is forgotten beyond it [default: 100000]"),
+            ("--findmirror-per-minute", "findmirror_per_minute", "FindMirror calls per client network per minute, or 'off' [default: 20]"),
+            ("--hint-max-km", "hint_max_km", "A client's location hint counts only this close to where its address places it [default: 250]"),
         ];
         var overrides = new Option<string[]>("--location-override") { Description = "CIDR → place, 'CIDR = LAT,LON [place]'; repeatable; wins over GeoIP", AllowMultipleArgumentsPerToken = false };
         var officials = new Option<string[]>("--official") { Description = "Official mirror 'NAME URI [LAT,LON]'; repeatable; replaces the built-in list", AllowMultipleArgumentsPerToken = false };

@@ -72,6 +72,11 @@ public static class CoordinatorSettings
             case "official_far_km": options.Matching.OfficialFarKm = Kilometres(value, where); break;
             case "quarantine_reports": options.Matching.QuarantineReports = Count(value, where); break;
             case "report_window": options.Matching.ReportWindow = Duration(value, where); break;
+            case "reveal_budget": options.Privacy.RevealBudget = CountOrOff(value, where, Matching.Privacy.RevealBudget.MaxBudget); break;
+            case "reveal_window": options.Privacy.RevealWindow = Duration(value, where); break;
+            case "privacy_networks": options.Privacy.MaxNetworks = Count(value, where); break;
+            case "findmirror_per_minute": options.Privacy.FindMirrorPerMinute = CountOrOff(value, where, int.MaxValue); break;
+            case "hint_max_km": options.Geo.HintMaxKm = Kilometres(value, where); break;
             default: return false;
         }
 
@@ -112,6 +117,12 @@ public static class CoordinatorSettings
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0
             ? count
             : throw new SettingsException($"{where}: '{value}' is not a positive whole number");
+
+    /// <summary>A positive whole number, or 0 / "off" for no limit at all.</summary>
+    private static int CountOrOff(string? value, string where, int max) =>
+        value?.Trim().ToLowerInvariant() is "off" or "0" ? 0
+        : int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0 && count <= max ? count
+        : throw new SettingsException($"{where}: '{value}' is not 'off' or a whole number from 1 to {max}");
 
     private static PingAddressPolicy Policy(string? value, string where) => value?.Trim().ToLowerInvariant() switch
     {

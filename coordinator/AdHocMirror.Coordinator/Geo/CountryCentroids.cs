@@ -40,7 +40,7 @@ public static class CountryCentroids
     {
         if (countryCode is { Length: 2 } && Centres.TryGetValue(countryCode, out var centre))
         {
-            place = new GeoPlace(centre.Lat, centre.Lon, countryCode.ToUpperInvariant());
+            place = new GeoPlace(centre.Lat, centre.Lon, countryCode.ToUpperInvariant()).InCountry(countryCode);
             return true;
         }
 

@@ -63,6 +63,8 @@ public sealed class LocationOverrides
             throw new SettingsException($"location override '{spec}': '{coordinates}' is not LAT,LON in decimal degrees");
         }
 
-        return (network, new GeoPlace(lat, lon, name.ToString(CultureInfo.InvariantCulture)));
+        // A place named "…, DE" is in that country: what a volunteer's country or continent reach needs.
+        var place = name.ToString(CultureInfo.InvariantCulture);
+        return (network, new GeoPlace(lat, lon, place).InCountry(GeoPlace.CountryInName(place)));
     }
 }

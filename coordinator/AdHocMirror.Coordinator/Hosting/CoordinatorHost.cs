@@ -21,7 +21,8 @@ public static class CoordinatorHost
 {
     /// <param name="clock">The clock for expiry, housekeeping and ping scheduling (tests pass a ManualClock).</param>
     /// <param name="locator">Where mirrors are; matching plugs GeoIP in here.</param>
-    public static IHost Build(CoordinatorOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? clock = null, IMirrorLocator? locator = null)
+    /// <param name="replace">Last word on the services (benchmarks replace a part, e.g. how client networks are told apart).</param>
+    public static IHost Build(CoordinatorOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? clock = null, IMirrorLocator? locator = null, Action<IServiceCollection>? replace = null)
     {
         if ((options.TlsCert is null) != (options.TlsKey is null))
         {
@@ -146,6 +147,7 @@ public static class CoordinatorHost
 
         services.AddHostedService<KeyHousekeeping>();
         services.AddHostedService(sp => sp.GetRequiredService<PingScheduler>());
+        replace?.Invoke(services);
         return builder.Build();
     }
 

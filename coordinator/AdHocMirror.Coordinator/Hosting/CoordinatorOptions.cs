@@ -47,6 +47,8 @@ public sealed class CoordinatorOptions
 
     public Geo.GeoOptions Geo { get; set; } = new();
 
+    public Matching.Privacy.PrivacyOptions Privacy { get; set; } = new();
+
     /// <summary>Whether the official mirrors were configured (so the built-in list has been replaced).</summary>
     internal bool OfficialConfigured { get; set; }
 

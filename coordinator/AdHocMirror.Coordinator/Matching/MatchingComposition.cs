@@ -1,6 +1,8 @@
 using AdHocMirror.Coordinator.Geo;
 using AdHocMirror.Coordinator.Hosting;
+using AdHocMirror.Coordinator.Matching.Privacy;
 using AdHocMirror.Coordinator.Mirrors;
+using AdHocMirror.Coordinator.Storage;
 using AdHocMirror.GeoIP.Format;
 using AdHocMirror.GeoIP.Reloading;
 using AdHocMirror.Hosting;
@@ -17,12 +19,20 @@ public static class MatchingComposition
     {
         var overrides = new LocationOverrides(options.Geo.Overrides);
         services.AddSingleton(options.Matching);
-        services.AddSingleton(sp => new Locator(overrides, OpenDatabase(options, sp)));
+        services.AddSingleton(sp => new Locator(overrides, OpenDatabase(options, sp), options.Geo.HintMaxKm));
         services.AddSingleton(sp => locator ?? sp.GetRequiredService<Locator>());
         services.AddSingleton(sp => new MirrorIndex(sp.GetRequiredService<MirrorDirectory>()));
         services.AddSingleton<LeaseBook>();
         services.AddSingleton<SyncReports>();
         services.AddSingleton<ClientTags>();
+        services.AddSingleton(options.Privacy);
+        // The store shares each window's secret between coordinators when it can; else this process keeps its own.
+        services.AddSingleton(sp => sp.GetRequiredService<ICoordinatorStore>() as IRevealSecrets ?? new MemoryRevealSecrets());
+        services.AddSingleton<ClientNetworks>();
+        services.AddSingleton<FindMirrorRateLimit>();
+        services.AddSingleton<RevealBudget>();
+        services.AddSingleton<MatchingPrivacy>();
+        services.AddSingleton<CandidatePicker>();
         services.AddSingleton<MirrorMatcher>();
         services.AddSingleton<MatchingService>();
         return services;

@@ -1,5 +1,6 @@
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Geo;
+using AdHocMirror.Coordinator.Matching.Privacy;
 using AdHocMirror.Coordinator.Mirrors;
 
 namespace AdHocMirror.Coordinator.Matching;
@@ -140,6 +141,7 @@ public sealed class MirrorIndex : IDisposable
                 slot.HasLocation = change.Mirror.Location is not null;
                 slot.Latitude = change.Mirror.Location?.Latitude ?? 0;
                 slot.Longitude = change.Mirror.Location?.Longitude ?? 0;
+                slot.Reach = VolunteerReach.Of(change.Mirror.ServeTo, change.Mirror.Country, change.Mirror.Continent);
                 grid.Add(slot);
             }
         }
@@ -189,6 +191,38 @@ public sealed class MirrorIndex : IDisposable
         return best.ToList();
     }
 
+    /// <summary>
+    /// The mirror of <paramref name="keyId"/> if it may still be offered to this client: indexed (online,
+    /// serving the protocol), newer than <paramref name="clientTicks"/>, with a free place, within
+    /// <paramref name="maxDistanceKm"/> and its reach. For the volunteers a client network was already shown.
+    /// </summary>
+    internal (MirrorSlot Slot, double DistanceKm)? Recheck(string keyId, Protocol protocol, GeoPlace? client, long clientTicks, double maxDistanceKm)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            if (!_slots.TryGetValue((keyId, protocol), out var slot) || !slot.IsIndexed || slot.VersionTicks <= clientTicks || slot.Spare <= 0)
+            {
+                return null;
+            }
+
+            var distance = client is { } place && slot.HasLocation
+                ? GreatCircle.DistanceKm(place.Latitude, place.Longitude, slot.Latitude, slot.Longitude)
+                : double.NaN;
+            var chord = double.IsNaN(distance) ? double.NaN : Math.Pow(2 * Math.Sin(distance / (2 * GreatCircle.EarthRadiusKm)), 2);
+            if (distance > maxDistanceKm || (slot.Reach.IsLimited && !slot.Reach.Admits(ClientRegion.Of(client), chord)))
+            {
+                return null;
+            }
+
+            return (slot, distance);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     public void Dispose()
     {
         if (_directory is not null)
@@ -214,6 +248,9 @@ public sealed class MirrorIndex : IDisposable
 
         /// <summary>Its limit less the connections its last ping reported: fixed until the next change re-indexes it.</summary>
         public int Capacity;
+
+        /// <summary>The clients the volunteer serves (serve_to), checked inline.</summary>
+        public VolunteerReach Reach;
     }
 
     /// <summary>The mirrors in one 1°×1° cell; removal swaps the last one into the hole.</summary>
@@ -250,7 +287,7 @@ public sealed class MirrorIndex : IDisposable
                 var (leases, offset) = slot.Counter;
                 cell.Entries[cell.Count] = new CellEntry
                 {
-                    X = x, Y = y, Z = z, VersionTicks = slot.VersionTicks, Slot = slot, Leases = leases, LeasesOffset = offset, Capacity = slot.Capacity,
+                    X = x, Y = y, Z = z, VersionTicks = slot.VersionTicks, Slot = slot, Leases = leases, LeasesOffset = offset, Capacity = slot.Capacity, Reach = slot.Reach,
                 };
                 slot.Position = cell.Count++;
             }
@@ -320,7 +357,7 @@ public sealed class MirrorIndex : IDisposable
             {
                 var slot = _all[(start + i) % _all.Count];
                 var spare = slot.Spare;
-                if (slot.VersionTicks > clientTicks && spare > 0)
+                if (slot.VersionTicks > clientTicks && spare > 0 && !slot.Reach.IsLimited)
                 {
                     best.Offer(slot, double.NaN, spare);
                 }
@@ -333,7 +370,7 @@ public sealed class MirrorIndex : IDisposable
             var lonIndex = LonIndex(client.Longitude);
             var cosLat = Math.Cos(GreatCircle.DegreesToRadians(client.Latitude));
             var (x, y, z) = GreatCircle.UnitVector(client.Latitude, client.Longitude);
-            var search = new RingSearch(best, x, y, z, clientTicks, maxDistanceKm, maxExamined);
+            var search = new RingSearch(best, x, y, z, clientTicks, maxDistanceKm, maxExamined, ClientRegion.Of(client));
             for (var ring = 0; ring <= LonCells / 2; ring++)
             {
                 // No cell in this ring or beyond can be nearer than this bound (see RingLowerBoundKm);
@@ -355,7 +392,7 @@ public sealed class MirrorIndex : IDisposable
                 foreach (var slot in _unplaced)
                 {
                     var spare = slot.Spare;
-                    if (slot.VersionTicks > clientTicks && spare > 0)
+                    if (slot.VersionTicks > clientTicks && spare > 0 && !slot.Reach.IsLimited)
                     {
                         best.Offer(slot, double.NaN, spare);
                     }
@@ -422,7 +459,7 @@ public sealed class MirrorIndex : IDisposable
     }
 
     /// <summary>One search's client and running count, handed to each cell it visits.</summary>
-    private struct RingSearch(BestCandidates best, double x, double y, double z, long clientTicks, double maxDistanceKm, int maxExamined)
+    private struct RingSearch(BestCandidates best, double x, double y, double z, long clientTicks, double maxDistanceKm, int maxExamined, ClientRegion region)
     {
         private readonly double _maxSquaredChord = maxDistanceKm >= Math.PI * GreatCircle.EarthRadiusKm
             ? double.PositiveInfinity
@@ -452,7 +489,7 @@ public sealed class MirrorIndex : IDisposable
                 var dy = entry.Y - y;
                 var dz = entry.Z - z;
                 var squaredChord = (dx * dx) + (dy * dy) + (dz * dz);
-                if (squaredChord <= _maxSquaredChord)
+                if (squaredChord <= _maxSquaredChord && (!entry.Reach.IsLimited || entry.Reach.Admits(region, squaredChord)))
                 {
                     best.Offer(entry.Slot, squaredChord, spare);
                     if (++_examined >= maxExamined)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Geo;
+using AdHocMirror.Coordinator.Matching.Privacy;
 using AdHocMirror.Coordinator.Observability;
 using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
@@ -20,6 +21,8 @@ public sealed class MirrorMatcher
     private readonly Locator _locator;
     private readonly MatchingOptions _options;
     private readonly ClientTags _tags;
+    private readonly CandidatePicker _picker;
+    private readonly MatchingPrivacy _privacy;
     private readonly CoordinatorMetrics.Counter _calls;
     private readonly CoordinatorMetrics.Histogram _latency;
     private readonly CoordinatorMetrics.Counter _outcomes;
@@ -28,8 +31,10 @@ public sealed class MirrorMatcher
 
     public MirrorMatcher(
         MirrorIndex index, LeaseBook leases, SyncReports reports, Locator locator, MatchingOptions options,
-        ClientTags tags, CoordinatorMetrics metrics)
+        ClientTags tags, CoordinatorMetrics metrics, CandidatePicker picker, MatchingPrivacy privacy)
     {
+        _picker = picker;
+        _privacy = privacy;
         _index = index;
         _leases = leases;
         _reports = reports;
@@ -52,11 +57,17 @@ public sealed class MirrorMatcher
     public FindMirrorReply Find(FindMirrorRequest request, IPAddress? peer)
     {
         var started = Stopwatch.GetTimestamp();
+        var network = _privacy.Admit(peer);
         var wanted = request.Count == 0 ? _options.DefaultCount : (int)Math.Min(request.Count, (uint)_options.MaxCount);
         var clientTicks = request.Current?.Generated is { } generated ? generated.ToDateTimeOffset().UtcTicks : long.MinValue;
         var (client, source) = _locator.LocateClient(peer, request.Hint);
 
         var reply = new FindMirrorReply { LocationSource = source };
+        if (source.EndsWith(Locator.HintIgnored, StringComparison.Ordinal))
+        {
+            _privacy.Count("hint_ignored");
+        }
+
         if (client is { } place)
         {
             // Coarse on purpose: the answer says roughly where we think the client is, no more.
@@ -87,7 +98,7 @@ public sealed class MirrorMatcher
                 : double.PositiveInfinity;
             if (reach > 0)
             {
-                Offer(reply, request.Protocol, client, clientTicks, wanted, reach);
+                Offer(reply, request.Protocol, client, network, clientTicks, wanted, reach);
             }
 
             result = reply.Candidates.Count > 0 ? "candidates" : "no_mirror";
@@ -110,64 +121,32 @@ public sealed class MirrorMatcher
         }
 
         // The reporter is who vouches for the outcome: distinct reporters are what quarantine counts.
+        _privacy.Reported(reporter, lease.KeyId, request.Outcome);
         await _reports.RecordAsync(lease, _tags.Of(reporter), request.Outcome, request.Verified, cancellationToken);
         return new ReportSyncReply();
     }
 
-    private void Offer(FindMirrorReply reply, Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double reachKm)
+    private void Offer(FindMirrorReply reply, Protocol protocol, GeoPlace? client, ClientNetwork? network, long clientTicks, int wanted, double reachKm)
     {
-        // A second search only when concurrent calls filled every place this one had found.
-        for (var attempt = 0; attempt < 2 && reply.Candidates.Count < wanted; attempt++)
+        var picked = _picker.Pick(protocol, client, network, clientTicks, wanted, reachKm, out var spent);
+        foreach (var (slot, lease, distance) in picked)
         {
-            var missed = false;
-            foreach (var (slot, distance) in _index.Search(protocol, client, clientTicks, wanted, reachKm, _options.SimilarDistanceKm, _options.MaxExamined))
+            reply.Candidates.Add(new Candidate
             {
-                if (reply.Candidates.Count >= wanted)
-                {
-                    break;
-                }
-
-                if (IsOffered(reply, slot))
-                {
-                    continue;
-                }
-
-                if (_leases.TryTake(slot) is not { } lease)
-                {
-                    missed = true;
-                    continue; // filled up by a concurrent call since the search: never over-assign
-                }
-
-                reply.Candidates.Add(new Candidate
-                {
-                    Uri = slot.Uri,
-                    Version = lease.Promised,
-                    LeaseId = Lease.Format(lease.Id),
-                    LeaseExpiresAt = Timestamp.FromDateTimeOffset(lease.ExpiresAt),
-                    DistanceKm = double.IsNaN(distance) ? 0 : Math.Round(distance, 1),
-                    MirrorId = slot.KeyId,
-                    Place = slot.Place,
-                });
-            }
-
-            if (!missed)
-            {
-                break;
-            }
-        }
-    }
-
-    private static bool IsOffered(FindMirrorReply reply, MirrorSlot slot)
-    {
-        foreach (var candidate in reply.Candidates)
-        {
-            if (string.Equals(candidate.MirrorId, slot.KeyId, StringComparison.Ordinal))
-            {
-                return true;
-            }
+                Uri = slot.Uri,
+                Version = lease.Promised,
+                LeaseId = Lease.Format(lease.Id),
+                LeaseExpiresAt = Timestamp.FromDateTimeOffset(lease.ExpiresAt),
+                DistanceKm = double.IsNaN(distance) ? 0 : Math.Round(distance, 1),
+                MirrorId = slot.KeyId,
+                Place = slot.Place,
+            });
         }
 
-        return false;
+        if (spent)
+        {
+            _privacy.Count("budget_spent");
+        }
     }
 
     /// <summary>Lists the official mirrors of the protocol, nearest first; returns the nearest located one's distance.</summary>

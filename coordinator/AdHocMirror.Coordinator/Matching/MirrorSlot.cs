@@ -35,6 +35,9 @@ internal sealed class MirrorSlot
 
     public bool HasLocation { get; set; }
 
+    /// <summary>The clients the volunteer serves (serve_to, measured from where it is).</summary>
+    public Privacy.VolunteerReach Reach { get; set; } = Privacy.VolunteerReach.Anywhere;
+
     public double Latitude { get; set; }
 
     public double Longitude { get; set; }

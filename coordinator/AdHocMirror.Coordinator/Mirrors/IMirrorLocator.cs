@@ -10,7 +10,8 @@ public interface IMirrorLocator
     MirrorLocation? Locate(IPAddress address);
 }
 
-public sealed record MirrorLocation(GeoPoint Point, string Place);
+/// <param name="Country">ISO 3166-1 alpha-2, null when unknown; with <paramref name="Continent"/>, what a volunteer's reach is measured in.</param>
+public sealed record MirrorLocation(GeoPoint Point, string Place, string? Country = null, string? Continent = null);
 
 /// <summary>The default until GeoIP is plugged in: nobody is anywhere.</summary>
 public sealed class NoMirrorLocator : IMirrorLocator

@@ -230,7 +230,7 @@ public sealed class MirrorDirectory
     }
 
     /// <summary>The seam for GeoIP: matching may place a mirror after login (or move it when the database changes).</summary>
-    public bool SetLocation(string keyId, GeoPoint? location, string place)
+    public bool SetLocation(string keyId, GeoPoint? location, string place, string? country = null, string? continent = null)
     {
         lock (_gate)
         {
@@ -241,6 +241,8 @@ public sealed class MirrorDirectory
 
             entry.Location = location;
             entry.Place = place;
+            entry.Country = country;
+            entry.Continent = continent;
             if (entry.IsEligible)
             {
                 Raise(entry, MirrorChangeKind.LocationChanged);
@@ -312,6 +314,12 @@ public sealed class MirrorDirectory
 
         public string Place { get; set; } = session.Location?.Place ?? string.Empty;
 
+        public string? Country { get; set; } = session.Location?.Country;
+
+        public string? Continent { get; set; } = session.Location?.Continent;
+
+        public ServeTo? ServeTo { get; } = session.ServeTo?.Clone();
+
         public MirrorState State { get; set; } = session.Quarantined ? MirrorState.Quarantined : MirrorState.Pinging;
 
         public bool PingedGood { get; set; }
@@ -331,6 +339,9 @@ public sealed class MirrorDirectory
         public MirrorView View() => new(KeyId, SessionId, State, Endpoints, Versions, Limits, Location, Place, ActiveConnections, LoggedInAt, LastPing, LastPingMs, Failures)
         {
             Peer = Peer,
+            Country = Country,
+            Continent = Continent,
+            ServeTo = ServeTo,
         };
 
         private static string HostOf(string hostPort)
@@ -353,7 +364,8 @@ public sealed record OpenSession(
     IPAddress? Peer,
     MirrorLocation? Location,
     DateTimeOffset LoggedInAt,
-    bool Quarantined);
+    bool Quarantined,
+    ServeTo? ServeTo = null);
 
 /// <summary>A ping's result: <see cref="Reply"/> is null when it failed (no answer, error, or a bad proof).</summary>
 public sealed record PingOutcome(DateTimeOffset At, double LatencyMs, PingReply? Reply);

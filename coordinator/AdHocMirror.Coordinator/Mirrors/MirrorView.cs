@@ -25,6 +25,14 @@ public sealed record MirrorView(
     public TreeVersion? VersionOf(Protocol protocol) => Versions.FirstOrDefault(v => v.Protocol == protocol);
 
     internal IPAddress? Peer { get; init; }
+
+    /// <summary>Where the coordinator placed it (ISO 3166-1 alpha-2 and continent code), null when unknown.</summary>
+    public string? Country { get; init; }
+
+    public string? Continent { get; init; }
+
+    /// <summary>The clients it is offered to (login's serve_to); null = anywhere.</summary>
+    public ServeTo? ServeTo { get; init; }
 }
 
 public enum MirrorChangeKind

@@ -38,6 +38,33 @@ public static class LoginValidation
         }
 
         CheckVersions(request.Versions, endpoints);
+        CheckServeTo(request.ServeTo);
+    }
+
+    /// <summary>Half the earth's circumference, rounded down: no two places are farther apart.</summary>
+    public const uint MaxRadiusKm = 20_000;
+
+    private static void CheckServeTo(ServeTo? serveTo)
+    {
+        if (serveTo is null)
+        {
+            return;
+        }
+
+        if (!Enum.IsDefined(serveTo.Reach))
+        {
+            throw Invalid($"serve_to.reach {(int)serveTo.Reach} is not one of anywhere, continent, country, radius");
+        }
+
+        if (serveTo.Reach == ServeTo.Types.Reach.Radius && serveTo.RadiusKm is 0 or > MaxRadiusKm)
+        {
+            throw Invalid($"serve_to.radius_km must be 1..{MaxRadiusKm} for a radius reach");
+        }
+
+        if (serveTo.Reach != ServeTo.Types.Reach.Radius && serveTo.RadiusKm != 0)
+        {
+            throw Invalid("serve_to.radius_km is only for a radius reach");
+        }
     }
 
     public static void CheckVersions(IEnumerable<TreeVersion> versions, MirrorEndpoints? endpoints = null)

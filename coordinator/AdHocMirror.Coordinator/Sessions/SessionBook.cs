@@ -49,7 +49,7 @@ public sealed partial class SessionBook(
             new SessionRecord(key.KeyId, sessionId, secret, request.ToByteArray(), now, location?.Point.Latitude, location?.Point.Longitude, location?.Place ?? string.Empty),
             cancellationToken);
         directory.Open(new OpenSession(
-            key.KeyId, sessionId, Convert.FromHexString(secret), request.Endpoints, request.Versions, request.Limits, peer, location, now, quarantine.IsQuarantined(key.KeyId)));
+            key.KeyId, sessionId, Convert.FromHexString(secret), request.Endpoints, request.Versions, request.Limits, peer, location, now, quarantine.IsQuarantined(key.KeyId), request.ServeTo));
         pings.PingSoon(key.KeyId, sessionId);
         metrics.Logins.Inc();
         LogLogin(logger, key.KeyId, SourceNetwork.Describe(peer));
@@ -110,11 +110,11 @@ public sealed partial class SessionBook(
 
             var login = LoginRequest.Parser.ParseFrom(session.Login);
             var location = session.Latitude is { } lat && session.Longitude is { } lon
-                ? new MirrorLocation(new GeoPoint { Latitude = lat, Longitude = lon }, session.Place)
+                ? new MirrorLocation(new GeoPoint { Latitude = lat, Longitude = lon }, session.Place, Geo.GeoPlace.CountryInName(session.Place), Geo.Continents.Of(Geo.GeoPlace.CountryInName(session.Place)))
                 : null;
             directory.Open(new OpenSession(
                 session.KeyId, session.SessionId, Convert.FromHexString(session.SessionSecret), login.Endpoints, login.Versions, login.Limits,
-                null, location, session.LoggedInAt, quarantine.IsQuarantined(session.KeyId)));
+                null, location, session.LoggedInAt, quarantine.IsQuarantined(session.KeyId), login.ServeTo));
             pings.PingWithin(session.KeyId, session.SessionId, pingOptions.Interval);
         }
     }

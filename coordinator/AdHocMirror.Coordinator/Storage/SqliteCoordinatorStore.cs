@@ -8,7 +8,7 @@ namespace AdHocMirror.Coordinator.Storage;
 /// power loss. One connection serialised by a lock: writes are few (registrations, admin actions,
 /// logins) and the hot paths read from memory.
 /// </summary>
-public sealed class SqliteCoordinatorStore : ICoordinatorStore
+public sealed class SqliteCoordinatorStore : ICoordinatorStore, IRevealSecrets
 {
     /// <summary>Ordered migrations; <c>PRAGMA user_version</c> is the number applied. Never edit one that shipped: append.</summary>
     private static readonly string[] Migrations =
@@ -56,6 +56,13 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
             action TEXT NOT NULL,
             subject TEXT NOT NULL,
             reason TEXT NOT NULL
+        );
+        """,
+        // The reveal windows' secrets (IRevealSecrets): at most the current and the previous window.
+        """
+        CREATE TABLE reveal_windows (
+            number INTEGER PRIMARY KEY,
+            secret BLOB NOT NULL
         );
         """,
     ];
@@ -282,6 +289,14 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
             _connection.Dispose();
         }
     }
+
+    public Task<byte[]> GetOrAddRevealSecretAsync(long window, byte[] proposed, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(tx =>
+        {
+            Execute("DELETE FROM reveal_windows WHERE number < $old", tx, ("$old", window - 1));
+            Execute("INSERT OR IGNORE INTO reveal_windows (number, secret) VALUES ($w, $s)", tx, ("$w", window), ("$s", proposed));
+            return (byte[])Scalar("SELECT secret FROM reveal_windows WHERE number = $w", tx, ("$w", window))!;
+        }));
 
     private void InsertKey(KeyRecord key, SqliteTransaction tx) =>
         Execute("INSERT INTO keys (key_id, secret_hash, issued_at, expires_at, last_used_at, status, ended_at, reason) VALUES ($id, $h, $i, $x, $u, $s, $e, $r)", tx,

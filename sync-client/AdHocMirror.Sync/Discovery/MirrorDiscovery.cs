@@ -8,9 +8,15 @@ using AdHocMirror.Clients;
 
 namespace AdHocMirror.Sync.Discovery;
 
-/// <summary>Asks the coordinator for newer nearby mirrors; when it cannot be reached, plans the official mirrors alone.</summary>
-public sealed class MirrorDiscovery(SyncOptions options, MatchingClient? matching)
+/// <summary>
+/// Asks the coordinator for newer nearby mirrors; when it cannot be reached, plans the official mirrors alone.
+/// When the coordinator says this network asks too often (RESOURCE_EXHAUSTED with <c>grpc-retry-pushback-ms</c>),
+/// waits as told and asks again if that fits in the coordinator timeout; else plans the official mirrors, saying why.
+/// </summary>
+public sealed class MirrorDiscovery(SyncOptions options, MatchingClient? matching, Action<string>? say = null)
 {
+    public const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
+
     public async Task<SourcePlan> FindAsync(TreeVersion? current, CancellationToken cancellationToken)
     {
         var configuredOfficial = options.Official.Select(u => new SyncSource(u, IsOfficial: true)).ToList();
@@ -19,22 +25,44 @@ public sealed class MirrorDiscovery(SyncOptions options, MatchingClient? matchin
             return new SourcePlan([], configuredOfficial) { CoordinatorError = "no coordinator configured" };
         }
 
+        var request = new FindMirrorRequest
+        {
+            Protocol = options.Protocol,
+            Current = current?.ToContract(options.Protocol),
+            Hint = options.Near,
+            Count = options.Candidates,
+        };
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         FindMirrorReply reply;
-        try
+        while (true)
         {
-            reply = await matching.FindMirrorAsync(
-                new FindMirrorRequest
+            var left = options.CoordinatorTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            try
+            {
+                reply = await matching.FindMirrorAsync(request, Calls.WithTimeout(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), cancellationToken: cancellationToken));
+                break;
+            }
+            catch (RpcException rpc) when (rpc.StatusCode == StatusCode.ResourceExhausted)
+            {
+                left = options.CoordinatorTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                if (Pushback(rpc) is not { } wait)
                 {
-                    Protocol = options.Protocol,
-                    Current = current?.ToContract(options.Protocol),
-                    Hint = options.Near,
-                    Count = options.Candidates,
-                },
-                Calls.WithTimeout(options.CoordinatorTimeout, cancellationToken: cancellationToken));
-        }
-        catch (Exception e) when (e is RpcException or HttpRequestException or IOException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return new SourcePlan([], configuredOfficial) { CoordinatorError = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message };
+                    return Refused(configuredOfficial, $"the coordinator refused to match ({rpc.Status.Detail}) and gave no time to wait");
+                }
+
+                if (wait >= left)
+                {
+                    return Refused(configuredOfficial,
+                        $"the coordinator limits how often this network may ask ({rpc.Status.Detail}); waiting {Seconds(wait)} would pass the coordinator timeout ({Seconds(options.CoordinatorTimeout)})");
+                }
+
+                say?.Invoke($"the coordinator asks this network to wait {Seconds(wait)} before asking again; waiting");
+                await Task.Delay(wait, cancellationToken);
+            }
+            catch (Exception e) when (e is RpcException or HttpRequestException or IOException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                return new SourcePlan([], configuredOfficial) { CoordinatorError = e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.Message };
+            }
         }
 
         var candidates = reply.Candidates
@@ -63,4 +91,17 @@ public sealed class MirrorDiscovery(SyncOptions options, MatchingClient? matchin
             Location = reply.ClientLocation is { } p ? $"{p.Latitude:0.##},{p.Longitude:0.##} ({reply.LocationSource})" : null,
         };
     }
+
+    /// <summary>The wait gRFC A6 asks for; null when absent or not a non-negative whole number of milliseconds (then: do not retry).</summary>
+    public static TimeSpan? Pushback(RpcException rpc) =>
+        rpc.Trailers.GetValue(RetryPushbackTrailer) is { } text
+        && long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+        && ms <= (long)TimeSpan.FromDays(1).TotalMilliseconds
+            ? TimeSpan.FromMilliseconds(ms)
+            : null;
+
+    private static SourcePlan Refused(List<SyncSource> official, string why) =>
+        new([], official) { CoordinatorError = why, CoordinatorRefused = true };
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " s";
 }

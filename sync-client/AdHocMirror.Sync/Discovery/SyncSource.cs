@@ -21,6 +21,9 @@ public sealed record SourcePlan(IReadOnlyList<SyncSource> Candidates, IReadOnlyL
     public bool UpToDate { get; init; }
     public bool CoordinatorReachable { get; init; }
     public string? CoordinatorError { get; init; }
+
+    /// <summary>The coordinator answered, but refused to match for now (rate limit): CoordinatorError says why.</summary>
+    public bool CoordinatorRefused { get; init; }
     public TreeVersion? Newest { get; init; }
     public string? Location { get; init; }
 }

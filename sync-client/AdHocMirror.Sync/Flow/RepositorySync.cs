@@ -74,8 +74,12 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
             }
 
             output.Step($"{options.RepositoryName} at {repository}: {(current is { } v ? "version " + v : "no verified tree yet")}");
-            var plan = await new MirrorDiscovery(options, matching).FindAsync(current, cancellationToken);
-            if (!plan.CoordinatorReachable && options.Coordinator is not null)
+            var plan = await new MirrorDiscovery(options, matching, output.Step).FindAsync(current, cancellationToken);
+            if (plan.CoordinatorRefused)
+            {
+                output.Warn($"coordinator {options.Coordinator}: {plan.CoordinatorError}; syncing from the official mirrors directly");
+            }
+            else if (!plan.CoordinatorReachable && options.Coordinator is not null)
             {
                 output.Warn($"coordinator {options.Coordinator} is unreachable ({plan.CoordinatorError}); syncing from the official mirrors directly");
             }

@@ -42,7 +42,32 @@ public sealed class MatchingSettingsTests
         Assert.Null(options.Matching.Official[1].Latitude);
     }
 
+    [Fact]
+    public void PrivacySettingsAreRead()
+    {
+        using var dir = new TempDir();
+        var file = dir.Combine("coordinator.conf");
+        File.WriteAllText(file, "reveal_budget = 4\nreveal_window = 30m\nfindmirror_per_minute = off\nprivacy_networks = 5000\nhint_max_km = 100\n");
+
+        var options = CoordinatorSettings.Load(file);
+
+        Assert.Equal(4, options.Privacy.RevealBudget);
+        Assert.Equal(TimeSpan.FromMinutes(30), options.Privacy.RevealWindow);
+        Assert.Equal(0, options.Privacy.FindMirrorPerMinute);
+        Assert.Equal(5000, options.Privacy.MaxNetworks);
+        Assert.Equal(100, options.Geo.HintMaxKm);
+
+        // The defaults are the private ones.
+        var defaults = new AdHocMirror.Coordinator.Hosting.CoordinatorOptions();
+        Assert.Equal(8, defaults.Privacy.RevealBudget);
+        Assert.Equal(20, defaults.Privacy.FindMirrorPerMinute);
+    }
+
     [Theory]
+    [InlineData("reveal_budget = 65")]
+    [InlineData("reveal_budget = many")]
+    [InlineData("findmirror_per_minute = -1")]
+    [InlineData("hint_max_km = far")]
     [InlineData("[overrides]\n127.0.0.2/33 = 1,2")]
     [InlineData("[overrides]\n127.0.0.2/32 = 91,2")]
     [InlineData("[overrides]\n127.0.0.2/32 = north")]

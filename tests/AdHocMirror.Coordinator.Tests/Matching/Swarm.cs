@@ -62,7 +62,7 @@ public sealed class Swarm : IAsyncDisposable
     }
 
     /// <summary>Brings a mirror on 127.0.0.<paramref name="host"/> online and returns its key id.</summary>
-    public async Task<string> AddMirrorAsync(int host, uint maxClients = 10, DateTimeOffset? rsync = null, DateTimeOffset? git = null, uint active = 0)
+    public async Task<string> AddMirrorAsync(int host, uint maxClients = 10, DateTimeOffset? rsync = null, DateTimeOffset? git = null, uint active = 0, ServeTo? serveTo = null)
     {
         var address = IPAddress.Parse($"127.0.0.{host}");
         var mirror = new FakeMirror(address) { ActiveConnections = active };
@@ -74,6 +74,7 @@ public sealed class Swarm : IAsyncDisposable
             Endpoints = new MirrorEndpoints { PingAddress = $"{address}:{mirror.Port}" },
             Limits = new LoadLimits { MaxClients = maxClients },
             Software = "test",
+            ServeTo = serveTo,
         };
         if ((rsync ?? (git is null ? V2 : (DateTimeOffset?)null)) is { } r)
         {
@@ -96,9 +97,12 @@ public sealed class Swarm : IAsyncDisposable
     }
 
     /// <summary>A client connecting from 127.0.0.<paramref name="host"/>: a distinct client to the coordinator.</summary>
-    public MatchingClient ClientFrom(int host)
+    public MatchingClient ClientFrom(int host) => ClientFrom($"127.0.0.{host}");
+
+    /// <summary>A client connecting from <paramref name="address"/> (127.x.y.z: another /24 is another client network).</summary>
+    public MatchingClient ClientFrom(string address)
     {
-        var channel = GrpcChannels.Create(Coordinator.PublicAddress, new ChannelSettings { LocalAddress = IPAddress.Parse($"127.0.0.{host}") });
+        var channel = GrpcChannels.Create(Coordinator.PublicAddress, new ChannelSettings { LocalAddress = IPAddress.Parse(address) });
         _channels.Add(channel);
         return new MatchingClient(channel);
     }

@@ -74,6 +74,11 @@ public sealed class CoordinatorFixture : IAsyncDisposable
         options.Keys.RegistrationsPerNetworkPerHour = 10_000;
         options.Keys.MaxMirrorsPerAddress = 10_000;
 
+        // Every test client is on 127.0.0.0/24 (one network), most ask often, and "distinct clients" of the
+        // quarantine tests would share one budget: no budget and a generous limit unless a test is about them.
+        options.Privacy.RevealBudget = 0;
+        options.Privacy.FindMirrorPerMinute = 100_000;
+
         // Housekeeping runs every interval of clock time; an hourly pass keeps jumps of months cheap.
         options.Keys.HousekeepingInterval = TimeSpan.FromHours(1);
         configure?.Invoke(options);

@@ -90,4 +90,28 @@ public sealed class DaemonSettingsTests
     {
         Assert.Throws<SettingsException>(() => DaemonSettings.Bind(new Dictionary<string, string?> { ["rsync_port"] = "9418" }));
     }
+
+    [Theory]
+    [InlineData("anywhere", AdHocMirror.Contracts.V1.ServeTo.Types.Reach.Anywhere, 0u)]
+    [InlineData("Country", AdHocMirror.Contracts.V1.ServeTo.Types.Reach.Country, 0u)]
+    [InlineData("continent", AdHocMirror.Contracts.V1.ServeTo.Types.Reach.Continent, 0u)]
+    [InlineData("500", AdHocMirror.Contracts.V1.ServeTo.Types.Reach.Radius, 500u)]
+    [InlineData("250 km", AdHocMirror.Contracts.V1.ServeTo.Types.Reach.Radius, 250u)]
+    public void ServeToBinds(string text, AdHocMirror.Contracts.V1.ServeTo.Types.Reach reach, uint radius)
+    {
+        var options = DaemonSettings.Bind(new Dictionary<string, string?> { ["serve_to"] = text });
+        Assert.Equal(reach, options.ServeTo.Reach);
+        Assert.Equal(radius, options.ServeTo.RadiusKm);
+    }
+
+    [Theory]
+    [InlineData("moon")]
+    [InlineData("0")]
+    [InlineData("20001")]
+    [InlineData("-5")]
+    public void ABadServeToNamesTheSetting(string text)
+    {
+        var error = Assert.Throws<SettingsException>(() => DaemonSettings.Bind(new Dictionary<string, string?> { ["serve_to"] = text }));
+        Assert.StartsWith("serve_to:", error.Message, StringComparison.Ordinal);
+    }
 }

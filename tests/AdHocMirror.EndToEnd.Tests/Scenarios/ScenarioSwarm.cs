@@ -165,6 +165,8 @@ public sealed class ScenarioSwarm : IAsyncDisposable
             "--metrics-listen", "off", "--data-dir", CoordinatorData, "--ping-address", "any",
             "--ping-interval", _plan.PingInterval, "--ping-failures", _plan.PingFailures.ToString(CultureInfo.InvariantCulture), "--ping-timeout", "2s",
             "--quarantine-reports", _plan.QuarantineReports.ToString(CultureInfo.InvariantCulture), "--lease-ttl", _plan.LeaseTtl,
+            // The scenarios' "distinct clients" share 127.0.1.0/24, one network to the reveal budget: not what they test.
+            "--reveal-budget", "off", "--findmirror-per-minute", "off",
             "--location-override", $"127.0.0.1/32 = 48.14,11.58 {ClientCity}",
             "--location-override", $"127.0.1.0/24 = 48.14,11.58 {ClientCity}",
             "--official", $"official-rsync {OfficialUri} 40.71,-74.01",

@@ -69,6 +69,9 @@ public sealed class SyncWorld : IAsyncDisposable
 
     public MirrorDirectory? Directory => _coordinator?.Services.GetRequiredService<MirrorDirectory>();
 
+    /// <summary>The coordinator's figures, as /metrics shows them.</summary>
+    public IReadOnlyDictionary<string, double> Metrics => _coordinator!.Services.GetRequiredService<AdHocMirror.Coordinator.Observability.CoordinatorMetrics>().Flatten();
+
     public string Repository => Dir.Combine("repos", "gentoo");
 
     public string TreeV1 => Dir.Combine("trees", "v1");
@@ -77,7 +80,7 @@ public sealed class SyncWorld : IAsyncDisposable
 
     public RsyncDaemon? Official { get; private set; }
 
-    public static async Task<SyncWorld> CreateAsync(bool coordinator = true, string? officialTree = "v2")
+    public static async Task<SyncWorld> CreateAsync(bool coordinator = true, string? officialTree = "v2", Action<CoordinatorOptions>? configure = null)
     {
         var world = new SyncWorld(new TempDir("ahm-sync"), await TestSigningKey.SharedAsync());
         await GentooTree.CreateAsync(world.TreeV1, new GentooTreeOptions { Seed = 11, Files = TreeFiles, Timestamp = V1 }, world.Key);
@@ -90,13 +93,13 @@ public sealed class SyncWorld : IAsyncDisposable
 
         if (coordinator)
         {
-            await world.StartCoordinatorAsync();
+            await world.StartCoordinatorAsync(configure);
         }
 
         return world;
     }
 
-    private async Task StartCoordinatorAsync()
+    private async Task StartCoordinatorAsync(Action<CoordinatorOptions>? configure)
     {
         var options = new CoordinatorOptions
         {
@@ -120,6 +123,7 @@ public sealed class SyncWorld : IAsyncDisposable
         [
             new OfficialMirrorOptions { Name = "official-rsync", Uri = Official?.Uri ?? "rsync://127.0.0.9:1/gentoo-portage", Protocol = Protocol.Rsync, Latitude = -45, Longitude = 170 },
         ];
+        configure?.Invoke(options);
         _coordinator = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning), Clock);
         await _coordinator.StartAsync();
         var listeners = _coordinator.Services.GetRequiredService<CoordinatorListeners>();

@@ -1,0 +1,32 @@
+using System.Buffers.Binary;
+using System.Net;
+using AdHocMirror.Coordinator.Matching.Privacy;
+using AdHocMirror.Coordinator.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AdHocMirror.Bench;
+
+/// <summary>
+/// The benchmark's load comes from one address, but real FindMirror traffic comes from many networks,
+/// each asking once or twice an hour. So with the budget on, every call is made to come from an IPv6 /48
+/// never seen before: the costly case for the budget and the rate limit (a new keyed tag, a new record in
+/// each, eviction once 100,000 are remembered, a search for new volunteers), never the cheap one of a
+/// network whose budget is spent. The tag is still computed the coordinator's way, from an address.
+/// </summary>
+internal sealed class SpreadNetworks(PrivacyOptions options, IRevealSecrets secrets, TimeProvider clock, ILogger<ClientNetworks> logger)
+    : ClientNetworks(options, secrets, clock, logger)
+{
+    private long _next;
+
+    public static void Replace(IServiceCollection services) => services.AddSingleton<ClientNetworks, SpreadNetworks>();
+
+    public override ClientNetwork Of(IPAddress? peer)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        bytes.Clear();
+        // 2a00:NNNN:NNNN::/48 and onwards: the counter fills the network bits.
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, 0x2a00_0000_0000_0000UL | ((ulong)Interlocked.Increment(ref _next) << 16));
+        return base.Of(new IPAddress(bytes));
+    }
+}

@@ -1,0 +1,155 @@
+using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Geo;
+using AdHocMirror.Coordinator.Matching.Privacy;
+
+namespace AdHocMirror.Coordinator.Matching;
+
+/// <summary>A volunteer offered to one client: its place taken by a lease.</summary>
+internal readonly record struct Offered(MirrorSlot Slot, Lease Lease, double DistanceKm);
+
+/// <summary>
+/// Chooses the volunteers one FindMirror answer offers, each under a lease. With a reveal budget a
+/// client network gets the volunteers it was shown this window again while they still serve it,
+/// and new ones only while its budget lasts, chosen among the nearest by a key of the network and
+/// the window (the same choice on every coordinator); the answer is ordered as always: nearest band
+/// first, spare capacity within a band.
+/// </summary>
+public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, MatchingOptions options, RevealBudget budget)
+{
+    /// <param name="spent">Set when the network's budget held back a volunteer the answer had room for.</param>
+    internal List<Offered> Pick(Protocol protocol, GeoPlace? client, ClientNetwork? network, long clientTicks, int wanted, double reachKm, out bool spent)
+    {
+        spent = false;
+        var picked = new List<Offered>(wanted);
+        var reveals = budget.Enabled && network is { } n ? budget.View(n) : null;
+        if (reveals is not null)
+        {
+            foreach (var keyId in reveals.Usable)
+            {
+                if (picked.Count >= wanted)
+                {
+                    break;
+                }
+
+                if (index.Recheck(keyId, protocol, client, clientTicks, reachKm) is { } found && leases.TryTake(found.Slot) is { } lease)
+                {
+                    picked.Add(new Offered(found.Slot, lease, found.DistanceKm));
+                }
+            }
+
+            if (picked.Count < wanted && reveals.IsSpent)
+            {
+                spent = true;
+                return Ordered(picked);
+            }
+        }
+
+        // A second search only when concurrent calls filled every place this one had found.
+        for (var attempt = 0; attempt < 2 && picked.Count < wanted; attempt++)
+        {
+            var missed = false;
+            var found = index.Search(protocol, client, clientTicks, wanted, reachKm, options.SimilarDistanceKm, options.MaxExamined, keep: reveals is null ? 0 : Math.Max(wanted * 2, 16));
+            foreach (var (slot, distance) in reveals is null ? found : Stable(found, network!.Value.Seed))
+            {
+                if (picked.Count >= wanted)
+                {
+                    break;
+                }
+
+                if (IsPicked(picked, slot) || (reveals?.IsKnown(slot.KeyId) ?? false))
+                {
+                    continue;
+                }
+
+                if (leases.TryTake(slot) is not { } lease)
+                {
+                    missed = true;
+                    continue; // filled up by a concurrent call since the search: never over-assign
+                }
+
+                if (reveals is not null && !budget.TryReveal(network!.Value, slot.KeyId))
+                {
+                    leases.Complete(Lease.Format(lease.Id)); // never shown: its place goes back at once
+                    spent = true;
+                    return Ordered(picked);
+                }
+
+                picked.Add(new Offered(slot, lease, distance));
+            }
+
+            if (!missed)
+            {
+                break;
+            }
+        }
+
+        return reveals is null ? picked : Ordered(picked);
+    }
+
+    /// <summary>New candidates by band, then by the network's key: equally near volunteers are chosen alike on every call and coordinator.</summary>
+    private List<(MirrorSlot Slot, double DistanceKm)> Stable(List<(MirrorSlot Slot, double DistanceKm)> found, ulong seed)
+    {
+        var width = options.SimilarDistanceKm;
+        var keys = new (double Band, ulong Rank)[found.Count];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = (Band(found[i].DistanceKm, width), Rank(seed, found[i].Slot.KeyId));
+        }
+
+        var items = found.ToArray();
+        Array.Sort(keys, items);
+        return [.. items];
+    }
+
+    /// <summary>Revealed and new together, as every answer is ordered: nearest band first, then the most spare places.</summary>
+    private List<Offered> Ordered(List<Offered> picked)
+    {
+        if (picked.Count > 1)
+        {
+            var width = options.SimilarDistanceKm;
+            picked.Sort((a, b) =>
+            {
+                var byBand = Band(a.DistanceKm, width).CompareTo(Band(b.DistanceKm, width));
+                if (byBand != 0)
+                {
+                    return byBand;
+                }
+
+                var bySpare = b.Slot.Spare.CompareTo(a.Slot.Spare);
+                return bySpare != 0 ? bySpare : a.DistanceKm.CompareTo(b.DistanceKm);
+            });
+        }
+
+        return picked;
+    }
+
+    private static double Band(double km, double width) => double.IsNaN(km) ? double.PositiveInfinity : Math.Floor(km / width);
+
+    /// <summary>A keyed mix of the volunteer's id (random hex) with the network's seed: stable, and unrelated between networks and windows.</summary>
+    private static ulong Rank(ulong seed, string keyId)
+    {
+        ulong id = 14695981039346656037;
+        foreach (var c in keyId)
+        {
+            id = (id ^ c) * 1099511628211;
+        }
+
+        var z = seed ^ id;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+        return z ^ (z >> 31);
+    }
+
+    private static bool IsPicked(List<Offered> picked, MirrorSlot slot)
+    {
+        foreach (var offered in picked)
+        {
+            if (string.Equals(offered.Slot.KeyId, slot.KeyId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,117 @@
+namespace AdHocMirror.Coordinator.Matching.Privacy;
+
+/// <summary>
+/// What the coordinator remembers per client network within one window, in memory only, bounded:
+/// an attacker decides how many networks it comes from (IPv6 /48s are cheap), so past
+/// <c>capacity</c> the oldest network is forgotten and its place reused. Entries are structs in
+/// arrays, never an object per network: a table of 100,000 objects would be traced by every
+/// collection and cost more than the lookups. Sharded by the network's tag, so that concurrent
+/// calls from different networks rarely wait for each other; a new window empties a shard the
+/// first time it is used in it.
+/// </summary>
+/// <typeparam name="T">Per network.</typeparam>
+/// <typeparam name="TItem">Per network, <c>stride</c> of them (e.g. the volunteers it was shown).</typeparam>
+internal sealed class NetworkTable<T, TItem>
+    where T : struct
+{
+    private const int ShardCount = 16;
+    private readonly Shard[] _shards;
+    private long _evicted;
+
+    public NetworkTable(int capacity, int stride)
+    {
+        var perShard = Math.Max(1, (capacity + ShardCount - 1) / ShardCount);
+        _shards = Enumerable.Range(0, ShardCount).Select(_ => new Shard(perShard, stride, this)).ToArray();
+    }
+
+    /// <summary>Networks forgotten because the table was full.</summary>
+    public long Evicted => Volatile.Read(ref _evicted);
+
+    public int Count => _shards.Sum(s => s.Count);
+
+    /// <summary>Runs <paramref name="work"/> on the entry of <paramref name="network"/> (a zeroed one when new) under its shard's lock.</summary>
+    public TResult With<TState, TResult>(ClientNetwork network, TState state, Work<TState, TResult> work)
+    {
+        var shard = _shards[(int)(network.Tag & (ShardCount - 1))];
+        lock (shard.Gate)
+        {
+            var at = shard.SlotOf(network, out var fresh);
+            return work(ref shard.Entries[at], shard.Items.AsSpan(at * shard.Stride, shard.Stride), fresh, state);
+        }
+    }
+
+    public delegate TResult Work<TState, TResult>(ref T entry, Span<TItem> items, bool fresh, TState state);
+
+    private sealed class Shard(int capacity, int stride, NetworkTable<T, TItem> table)
+    {
+        public readonly Lock Gate = new();
+        public readonly int Stride = stride;
+        private Dictionary<UInt128, int> _slots = [];
+        private UInt128[] _tags = [];
+        private int _filled;
+        private int _next;
+        private long _window = long.MinValue;
+
+        public T[] Entries = [];
+
+        public TItem[] Items = [];
+
+        public int Count
+        {
+            get
+            {
+                lock (Gate)
+                {
+                    return _slots.Count;
+                }
+            }
+        }
+
+        /// <summary>The slot of <paramref name="network"/>; a new one (zeroed) when it had none, the oldest one's once full.</summary>
+        public int SlotOf(ClientNetwork network, out bool fresh)
+        {
+            if (network.Window != _window)
+            {
+                // A new window forgets the last one's networks (their tags changed with the secret anyway).
+                _slots.Clear();
+                _filled = _next = 0;
+                _window = network.Window;
+            }
+
+            fresh = false;
+            if (_slots.TryGetValue(network.Tag, out var at))
+            {
+                return at;
+            }
+
+            fresh = true;
+            if (_tags.Length == 0)
+            {
+                // All at once, on first use: the bound is then memory actually taken, and growing
+                // (large arrays, each a full collection) never happens while calls are answered.
+                _slots = new Dictionary<UInt128, int>(capacity);
+                _tags = new UInt128[capacity];
+                Entries = new T[capacity];
+                Items = new TItem[capacity * Stride];
+            }
+
+            if (_filled < capacity)
+            {
+                at = _filled++;
+            }
+            else
+            {
+                at = _next;
+                _next = (_next + 1) % capacity;
+                _slots.Remove(_tags[at]);
+                Interlocked.Increment(ref table._evicted);
+            }
+
+            _tags[at] = network.Tag;
+            _slots[network.Tag] = at;
+            Entries[at] = default;
+            Items.AsSpan(at * Stride, Stride).Clear();
+            return at;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+namespace AdHocMirror.Coordinator.Matching.Privacy;
+
+/// <summary>
+/// How many distinct volunteers each client network has been shown in the current window, and which:
+/// FindMirror shows a network those again (while they still serve it), and new ones only while its
+/// budget lasts, so that asking again, more often or "from" elsewhere reveals nothing new. One that
+/// failed for the network (its ReportSync said so) is not offered to it again in the window.
+/// In memory only, bounded (see <see cref="NetworkTable{T, TItem}"/>); official mirrors are not counted.
+/// </summary>
+public sealed class RevealBudget
+{
+    /// <summary>Failures are a bit per revealed volunteer.</summary>
+    public const int MaxBudget = 64;
+
+    private readonly NetworkTable<Record, string?> _networks;
+    private readonly PrivacyOptions _options;
+
+    public RevealBudget(PrivacyOptions options)
+    {
+        if (options.RevealBudget > MaxBudget)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.RevealBudget, $"the reveal budget is at most {MaxBudget}");
+        }
+
+        _options = options;
+        _networks = new(options.MaxNetworks, Math.Max(1, options.RevealBudget));
+    }
+
+    public bool Enabled => _options.RevealBudget > 0;
+
+    /// <summary>Networks remembered in the current window.</summary>
+    public int Networks => _networks.Count;
+
+    /// <summary>Networks forgotten because <see cref="PrivacyOptions.MaxNetworks"/> were remembered.</summary>
+    public long Evicted => _networks.Evicted;
+
+    /// <summary>What the network was shown this window (a full budget when nothing yet).</summary>
+    public Reveals View(ClientNetwork network) => _networks.With(network, _options.RevealBudget, static (ref record, shown, _, budget) =>
+    {
+        if (record.Count == 0)
+        {
+            return Reveals.None;
+        }
+
+        var usable = new List<string>(record.Count);
+        var known = new string[record.Count];
+        for (var i = 0; i < record.Count; i++)
+        {
+            known[i] = shown[i]!;
+            if ((record.Failed & (1UL << i)) == 0)
+            {
+                usable.Add(shown[i]!);
+            }
+        }
+
+        return new Reveals([.. usable], known, record.Count >= budget);
+    });
+
+    /// <summary>Counts <paramref name="keyId"/> as revealed to the network; false when its budget is spent (or the volunteer failed for it).</summary>
+    public bool TryReveal(ClientNetwork network, string keyId) => _networks.With(network, (KeyId: keyId, Budget: _options.RevealBudget), static (ref record, shown, _, state) =>
+    {
+        var at = IndexOf(shown, record.Count, state.KeyId);
+        if (at >= 0)
+        {
+            return (record.Failed & (1UL << at)) == 0;
+        }
+
+        if (record.Count >= state.Budget)
+        {
+            return false;
+        }
+
+        shown[record.Count++] = state.KeyId;
+        return true;
+    });
+
+    /// <summary>The client's sync with <paramref name="keyId"/> failed: not offered to its network again this window.</summary>
+    public void RecordFailure(ClientNetwork network, string keyId) => _networks.With(network, keyId, static (ref record, shown, _, keyId) =>
+    {
+        var at = IndexOf(shown, record.Count, keyId);
+        if (at >= 0)
+        {
+            record.Failed |= 1UL << at;
+        }
+
+        return 0;
+    });
+
+    private static int IndexOf(Span<string?> shown, int count, string keyId)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (string.Equals(shown[i], keyId, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>One network in one window: how many it was shown (in the table's items) and which of them failed for it.</summary>
+    private struct Record
+    {
+        public int Count;
+        public ulong Failed;
+    }
+}
+
+/// <summary>A network's volunteers this window: those it may be offered again, all it was shown (failed ones too), and whether its budget is spent.</summary>
+public sealed record Reveals(string[] Usable, string[] Known, bool IsSpent)
+{
+    public static readonly Reveals None = new([], [], false);
+
+    public bool IsKnown(string keyId) => Array.IndexOf(Known, keyId) >= 0;
+}

@@ -1,0 +1,65 @@
+using AdHocMirror.Contracts.V1;
+using AdHocMirror.Sync.Tests.Support;
+using AdHocMirror.Testing;
+
+namespace AdHocMirror.Sync.Tests.Discovery;
+
+/// <summary>A coordinator that rate-limits this network: ahm-sync waits as told when that fits its coordinator timeout, else falls back saying why.</summary>
+public sealed class RateLimitTests
+{
+    [Fact]
+    public async Task A_wait_longer_than_the_coordinator_timeout_falls_back_to_the_official_mirrors_saying_why()
+    {
+        await using var world = await SyncWorld.CreateAsync(configure: o => o.Privacy.FindMirrorPerMinute = 1);
+        await world.AddMirrorAsync(2, "v2", SyncWorld.V2);
+        await world.InstallAsync("v1");
+        await world.Matching!.FindMirrorAsync(UpToDate()); // the network's one call this minute
+
+        var run = await world.SyncAsync("--coordinator-timeout", "5s");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(world.Official!.Uri, run.Source);
+        Assert.Contains("limits how often this network may ask", run.Stderr);
+        Assert.Contains("waiting 60 s would pass the coordinator timeout (5 s)", run.Stderr);
+        Assert.Contains("official mirrors directly", run.Stderr);
+        Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
+    }
+
+    [Fact]
+    public async Task A_short_wait_is_waited_and_the_coordinator_asked_again()
+    {
+        // 600 a minute: a refused call is told to wait 100 ms.
+        await using var world = await SyncWorld.CreateAsync(configure: o => o.Privacy.FindMirrorPerMinute = 600);
+        var mirror = await world.AddMirrorAsync(2, "v2", SyncWorld.V2);
+        await world.InstallAsync("v1");
+        for (var i = 0; i < 600; i++)
+        {
+            await world.Matching!.FindMirrorAsync(UpToDate());
+        }
+
+        var sync = world.SyncAsync("--probe", "0");
+        await Eventually.TrueAsync(
+            () =>
+            {
+                // Once ahm-sync has been refused, the coordinator's clock moves on, so that waiting is rewarded.
+                if (world.Metrics.GetValueOrDefault("ahm_findmirror_refusals_total{cause=\"rate_limited\"}") > 0)
+                {
+                    world.Clock.Advance(TimeSpan.FromMilliseconds(100));
+                }
+
+                return sync.IsCompleted;
+            },
+            "the sync, after waiting as the coordinator asked");
+        var run = await sync;
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(mirror.Uri, run.Source);
+        Assert.Contains("asks this network to wait 0.1 s", run.Stderr);
+    }
+
+    private static FindMirrorRequest UpToDate() => new()
+    {
+        Protocol = Protocol.Rsync,
+        Current = SyncWorld.Version(Protocol.Rsync, SyncWorld.V2),
+    };
+}
