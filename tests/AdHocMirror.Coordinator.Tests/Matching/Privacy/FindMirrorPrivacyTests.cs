@@ -40,7 +40,8 @@ public sealed class FindMirrorPrivacyTests
         Assert.Single((await swarm.Matching.FindMirrorAsync(Swarm.Find(current: Swarm.V1))).Candidates);
 
         var metrics = swarm.Coordinator.Host.Services.GetRequiredService<CoordinatorMetrics>().Flatten();
-        Assert.Equal(1, metrics["ahm_findmirror_refusals_total{cause=\"rate_limited\"}"]);
+        // Each refused attempt counts; a client whose retry policy covers RESOURCE_EXHAUSTED tries again after the pushback.
+        Assert.True(metrics["ahm_findmirror_refusals_total{cause=\"rate_limited\"}"] >= 1);
     }
 
     [Fact]

@@ -44,8 +44,9 @@ public sealed class RevealBudgetTests
             other.UnionWith(world.Ask(IPAddress.Parse("198.51.101.9"), hints[call], count: 8));
         }
 
+        // Its own budget: the first network's spent one does not hold it back (both may well see the same
+        // volunteers: the first hint of each sweep is the same place).
         Assert.Equal(8, other.Count);
-        Assert.True(other.Except(seen).Any());
     }
 
     [Fact]
