@@ -55,7 +55,7 @@ public static class GeoIpFile
                 }
             }
 
-            using var database = GeoDatabase.Open(path);
+            using var database = CityDatabase.Open(path);
         }
         catch (InvalidDatabaseException e)
         {

@@ -5,6 +5,7 @@ using AdHocMirror.Coordinator.Geo;
 using AdHocMirror.Coordinator.Hosting;
 using AdHocMirror.Coordinator.Keys;
 using AdHocMirror.Coordinator.Matching;
+using AdHocMirror.Coordinator.Matching.Privacy;
 using AdHocMirror.Coordinator.Mirrors;
 using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Coordinator.Storage;
@@ -40,8 +41,16 @@ public sealed class SimulatedCoordinator : IDisposable
         Reports = new SyncReports(options.Matching, Quarantine, clock, NullLogger<SyncReports>.Instance);
 
         // No GeoIP database: a client is placed by its location hint, as `ahm-sync --near LAT,LON` places one.
-        var locator = new Locator(new LocationOverrides(options.Geo.Overrides), null);
-        Matcher = new MirrorMatcher(Index, Leases, Reports, locator, options.Matching, new ClientTags(), metrics);
+        var locator = new Locator(new LocationOverrides(options.Geo.Overrides), null, options.Geo.HintMaxKm);
+        // The volunteers' privacy as the configuration sets it (reveal budget, rate limit), on the coordinator's own classes.
+        var budget = new RevealBudget(options.Privacy);
+        var privacy = new MatchingPrivacy(
+            new ClientNetworks(options.Privacy, store, clock, NullLogger<ClientNetworks>.Instance),
+            new FindMirrorRateLimit(options.Privacy, clock),
+            budget,
+            options.Privacy,
+            metrics);
+        Matcher = new MirrorMatcher(Index, Leases, Reports, locator, options.Matching, new ClientTags(), metrics, new CandidatePicker(Index, Leases, options.Matching, budget), privacy);
     }
 
     public MirrorDirectory Directory { get; }
