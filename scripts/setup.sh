@@ -10,6 +10,7 @@ packages=(
   libmaxmind-db-writer-perl mmdb-bin                           # GeoIP fixtures and cross-checks
   nghttp2-client               # h2load for the wire benchmark
   shellcheck openrc            # init script checks
+  postgresql                   # the shared coordinator store; tests start private clusters (a packaged system cluster is not used)
   iproute2 procps ca-certificates
 )
 

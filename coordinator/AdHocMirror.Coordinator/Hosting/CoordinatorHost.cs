@@ -1,5 +1,6 @@
 using AdHocMirror.Contracts;
 using AdHocMirror.Coordinator.Admin;
+using AdHocMirror.Coordinator.Cluster;
 using AdHocMirror.Coordinator.Keys;
 using AdHocMirror.Coordinator.Liveness;
 using AdHocMirror.Coordinator.Matching;
@@ -69,7 +70,8 @@ public static class CoordinatorHost
         services.AddSingleton(clock ?? TimeProvider.System);
         services.AddMatching(options, locator);
         services.AddSingleton(token);
-        services.AddSingleton<ICoordinatorStore>(_ => new SqliteCoordinatorStore(options.DatabasePath));
+        services.AddSingleton(StoreSelection.Create(options.Store, options.StorePasswordFile, options.DatabasePath));
+        services.AddCluster(options);
         services.AddSingleton<CoordinatorMetrics>();
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<MirrorDirectory>();
