@@ -71,7 +71,6 @@ public static class CoordinatorHost
         services.AddMatching(options, locator);
         services.AddSingleton(token);
         services.AddSingleton(StoreSelection.Create(options.Store, options.StorePasswordFile, options.DatabasePath));
-        services.AddCluster(options);
         services.AddSingleton<CoordinatorMetrics>();
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<MirrorDirectory>();
@@ -89,6 +88,7 @@ public static class CoordinatorHost
         var grpcOptions = new GrpcServerOptions { MaxReceiveMessageSize = options.MaxMessageSize, MaxSendMessageSize = options.MaxMessageSize };
 
         services.AddHostedService<CoordinatorStartup>();
+        services.AddCluster(options);
         // AddSingleton, not AddHostedService: the latter drops a second registration of the same type.
         services.AddSingleton<IHostedService>(sp =>
         {

@@ -35,15 +35,13 @@ public sealed record CoordinatorRecord(string Id, string PublicAddress, string A
 /// feed, point reads of what a change names, published live state and heartbeats. Only the shared
 /// (PostgreSQL) store has it; a coordinator on SQLite is alone.
 /// </summary>
-public interface IClusterStore
+public interface IClusterStore : ICoordinatorStore
 {
     /// <summary>Change rows with an id above <paramref name="afterId"/>, oldest first.</summary>
     Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterId, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>The id of the newest change row (0 when none): where a coordinator that just loaded everything starts following.</summary>
     Task<long> LastChangeIdAsync(CancellationToken cancellationToken = default);
-
-    Task<KeyRecord?> LoadKeyAsync(string keyId, CancellationToken cancellationToken = default);
 
     Task<BlacklistRecord?> LoadBlacklistEntryAsync(BlacklistKind kind, string subject, CancellationToken cancellationToken = default);
 
