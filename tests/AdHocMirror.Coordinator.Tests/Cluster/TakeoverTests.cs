@@ -2,108 +2,107 @@ using System.Diagnostics;
 using System.Globalization;
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Tests.Matching;
 using AdHocMirror.Coordinator.Tests.Support;
 using AdHocMirror.Testing;
-using AdHocMirror.Wire;
 
 namespace AdHocMirror.Coordinator.Tests.Cluster;
 
-/// <summary>Pinging is divided and taken over: real coordinator processes on one database, one killed with SIGKILL.</summary>
-public sealed class TakeoverTests(PostgresServer server) : IClassFixture<PostgresServer>
+/// <summary>Real coordinator processes on one database: pinging taken over after kill -9, and load limits under concurrency.</summary>
+public sealed class TakeoverTests(PostgresServer server, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PostgresServer>
 {
-    private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(3);
-
     [SkippableFact]
     public async Task Kill_9_of_the_coordinator_that_pings_a_volunteer_hands_it_to_another_within_two_ping_intervals_and_it_stays_offered()
     {
         Skip.If(PostgresServer.SkipReason is not null, PostgresServer.SkipReason);
-        var database = Database(await server.CreateDatabaseAsync());
-        using var dirs = new TempDir("ahm-takeover");
-        var nodes = new List<(Process Process, int Port, int AdminPort, string Dir)>();
-        var channels = new List<GrpcChannel>();
+        await using var cluster = await CoordinatorProcesses.StartAsync(server, 3);
         await using var mirror = new FakeMirror();
+        await mirror.StartAsync();
+        var nodes = cluster.Nodes;
+        var key = await nodes[0].Registry.RegisterAsync(new RegisterRequest { Software = "test" });
+        mirror.SessionSecret = (await nodes[0].Sessions.LoginAsync(CoordinatorFixture.Login(mirror.Port), CoordinatorFixture.With(key))).SessionSecret;
+        await Eventually.TrueAsync(
+            async () => (await Task.WhenAll(nodes.Select(n => n.Admin!.ListMirrorsAsync(new ListMirrorsRequest { States = { MirrorState.Online } })))).All(r => r.Mirrors.Count == 1),
+            "online at all three", TimeSpan.FromSeconds(10));
+
+        // Which one pings it: its heartbeat row counts the session.
+        await Eventually.TrueAsync(async () => (await nodes[0].Admin!.GetStatsAsync(new GetStatsRequest())).Coordinators.Sum(c => c.Sessions) == 1, "the pinger's heartbeat counts it", TimeSpan.FromSeconds(5));
+        var pinger = Assert.Single((await nodes[0].Admin!.GetStatsAsync(new GetStatsRequest())).Coordinators, c => c.Sessions == 1);
+        var victim = nodes.FindIndex(n => pinger.AdminAddress.EndsWith(":" + n.AdminPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        Assert.True(victim >= 0, $"no node with admin address {pinger.AdminAddress}");
+
+        await nodes[victim].KillAsync();
+        var killed = Stopwatch.StartNew();
+        var pingsAtKill = mirror.Pings;
+        var survivor = nodes[(victim + 1) % 3].Admin!;
+        await Eventually.TrueAsync(
+            async () => mirror.Pings > pingsAtKill && (await survivor.GetStatsAsync(new GetStatsRequest())).Coordinators.Any(c => c.Id != pinger.Id && c.Sessions == 1),
+            "another coordinator pings the volunteer", CoordinatorProcesses.PingInterval * 2);
+        Assert.True(killed.Elapsed < CoordinatorProcesses.PingInterval * 2, $"taken over after {killed.Elapsed}");
+        output.WriteLine($"pinged by another coordinator {killed.Elapsed.TotalSeconds:0.0} s after kill -9 (ping interval {CoordinatorProcesses.PingInterval.TotalSeconds} s)");
+
+        // It never left matching at the survivors, and one survivor pings it, about once per interval.
+        foreach (var node in nodes.Where((_, i) => i != victim))
+        {
+            Assert.Single((await node.Admin!.ListMirrorsAsync(new ListMirrorsRequest { States = { MirrorState.Online } })).Mirrors);
+        }
+
+        var before = mirror.Pings;
+        await Task.Delay(CoordinatorProcesses.PingInterval * 2);
+        Assert.InRange(mirror.Pings - before, 1, 3);
+        Assert.Contains((await survivor.GetStatsAsync(new GetStatsRequest())).Coordinators, c => c.Id == pinger.Id && !c.Live);
+    }
+
+    [SkippableFact]
+    public async Task A_thousand_concurrent_FindMirror_spread_over_three_coordinators_make_no_offer_beyond_a_limit()
+    {
+        Skip.If(PostgresServer.SkipReason is not null, PostgresServer.SkipReason);
+        await using var cluster = await CoordinatorProcesses.StartAsync(
+            server, 3, "--lease-ttl", "10m", "--location-override", "127.0.0.0/8 = 48.14,11.58 Munich, DE", "--official", "official-rsync rsync://127.0.0.250/gentoo-portage -45,170");
+        var nodes = cluster.Nodes;
+        uint[] limits = [10, 7, 3, 1];
+        var mirrors = new List<FakeMirror>();
+        var limitOf = new Dictionary<string, uint>();
         try
         {
-            for (var i = 0; i < 3; i++)
+            for (var i = 0; i < limits.Length; i++)
             {
-                var (port, adminPort, dir) = (FreePort.Next(), FreePort.Next(), dirs.Combine($"c{i}"));
-                Directory.CreateDirectory(dir);
-                nodes.Add((CoordinatorProgram.StartServe(
-                    "--listen", $"127.0.0.1:{port}", "--admin-listen", $"127.0.0.1:{adminPort}", "--metrics-listen", "off", "--data-dir", dir,
-                    "--store", $"postgres://{PostgresServer.User}@127.0.0.1:{server.Port}/{database}", "--store-password-file", server.PasswordFile,
-                    "--ping-interval", "3s", "--ping-timeout", "1s", "--ping-failures", "2", "--ping-address", "any",
-                    "--heartbeat-interval", "250ms", "--coordinator-timeout", "2s", "--change-poll-interval", "100ms"), port, adminPort, dir));
+                var mirror = new FakeMirror();
+                mirrors.Add(mirror);
+                await mirror.StartAsync();
+                var at = nodes[i % nodes.Count];
+                var key = await at.Registry.RegisterAsync(new RegisterRequest { Software = "test" });
+                var login = CoordinatorFixture.Login(mirror.Port, maxClients: limits[i]);
+                login.Versions.Clear();
+                login.Versions.Add(CoordinatorFixture.Version(Protocol.Rsync, Swarm.V2));
+                mirror.Versions.AddRange(login.Versions);
+                mirror.SessionSecret = (await at.Sessions.LoginAsync(login, CoordinatorFixture.With(key))).SessionSecret;
+                limitOf[key.KeyId] = limits[i];
             }
 
-            var admins = new List<AdminClient>();
-            foreach (var node in nodes)
-            {
-                var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{node.AdminPort}");
-                channels.Add(channel);
-                await Eventually.TrueAsync(() => File.Exists(Path.Combine(node.Dir, "admin.token")), "the admin token", TimeSpan.FromSeconds(60));
-                var admin = new AdminClient(channel, (await File.ReadAllTextAsync(Path.Combine(node.Dir, "admin.token"))).Trim());
-                await Eventually.TrueAsync(async () => (await admin.GetStatsAsync(new GetStatsRequest())).Coordinators.Count == 3, "three coordinators see each other", TimeSpan.FromSeconds(60));
-                admins.Add(admin);
-            }
-
-            await mirror.StartAsync();
-            var publicChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{nodes[0].Port}");
-            channels.Add(publicChannel);
-            var key = await new RegistryClient(publicChannel).RegisterAsync(new RegisterRequest { Software = "test" });
-            var login = CoordinatorFixture.Login(mirror.Port);
-            mirror.SessionSecret = (await new SessionsClient(publicChannel).LoginAsync(login, CoordinatorFixture.With(key))).SessionSecret;
             await Eventually.TrueAsync(
-                async () => (await Task.WhenAll(admins.Select(a => a.ListMirrorsAsync(new ListMirrorsRequest { States = { MirrorState.Online } })))).All(r => r.Mirrors.Count == 1),
-                "online at all three", TimeSpan.FromSeconds(10));
+                async () => (await Task.WhenAll(nodes.Select(n => n.Admin!.ListMirrorsAsync(new ListMirrorsRequest { States = { MirrorState.Online } })))).All(r => r.Mirrors.Count == limits.Length),
+                "all mirrors online at all three", TimeSpan.FromSeconds(15));
 
-            // Which one pings it: its heartbeat row counts the session.
-            var stats = await admins[0].GetStatsAsync(new GetStatsRequest());
-            var pinger = Assert.Single(stats.Coordinators, c => c.Sessions == 1);
-            var victim = nodes.FindIndex(n => pinger.AdminAddress.EndsWith(":" + n.AdminPort.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
-            Assert.True(victim >= 0, $"no node with admin address {pinger.AdminAddress}");
-
-            nodes[victim].Process.Kill(); // SIGKILL: no goodbye, the heartbeat row stays behind
-            await nodes[victim].Process.WaitForExitAsync();
-            var killed = Stopwatch.StartNew();
-            var pingsAtKill = mirror.Pings;
-            var survivor = admins[(victim + 1) % 3];
-            await Eventually.TrueAsync(
-                async () => mirror.Pings > pingsAtKill
-                    && (await survivor.GetStatsAsync(new GetStatsRequest())).Coordinators.Any(c => c.Id != pinger.Id && c.Sessions == 1),
-                "another coordinator pings the volunteer", PingInterval * 2);
-            Assert.True(killed.Elapsed < PingInterval * 2, $"taken over after {killed.Elapsed}");
-
-            // It never left matching at the survivors, and one survivor pings it, about once per interval.
-            foreach (var admin in admins.Where((_, i) => i != victim))
+            var replies = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => nodes[i % 3].Matching.FindMirrorAsync(Swarm.Find(current: Swarm.V1, count: 3))));
+            var finished = DateTimeOffset.UtcNow;
+            var offers = replies.SelectMany(r => r.Candidates).ToList();
+            Assert.All(offers, o => Assert.True(o.LeaseExpiresAt.ToDateTimeOffset() > finished, "every lease is still held: all offers count at once"));
+            var perMirror = offers.GroupBy(o => o.MirrorId).ToDictionary(g => g.Key, g => g.Count());
+            foreach (var (keyId, limit) in limitOf)
             {
-                Assert.Single((await admin.ListMirrorsAsync(new ListMirrorsRequest { States = { MirrorState.Online } })).Mirrors);
+                Assert.True(perMirror.GetValueOrDefault(keyId) <= limit, $"mirror with limit {limit} offered {perMirror.GetValueOrDefault(keyId)} times");
             }
 
-            var before = mirror.Pings;
-            await Task.Delay(PingInterval * 2);
-            Assert.InRange(mirror.Pings - before, 1, 3);
-            var after = await survivor.GetStatsAsync(new GetStatsRequest());
-            Assert.Contains(after.Coordinators, c => c.Id == pinger.Id && !c.Live);
+            Assert.NotEmpty(offers);
+            output.WriteLine($"1000 FindMirror: {offers.Count} offers; per mirror (offers/limit): {string.Join(", ", limitOf.Select(p => $"{perMirror.GetValueOrDefault(p.Key)}/{p.Value}"))}");
         }
         finally
         {
-            foreach (var channel in channels)
+            foreach (var mirror in mirrors)
             {
-                channel.Dispose();
-            }
-
-            foreach (var node in nodes)
-            {
-                if (!node.Process.HasExited)
-                {
-                    node.Process.Kill();
-                    await node.Process.WaitForExitAsync();
-                }
-
-                node.Process.Dispose();
+                await mirror.DisposeAsync();
             }
         }
     }
-
-    private static string Database(string connectionString) => connectionString.Split(';').Single(p => p.StartsWith("Database=", StringComparison.Ordinal))["Database=".Length..];
 }
