@@ -121,7 +121,7 @@ public static class CoordinatorCommandLine
                 await Console.Error.WriteLineAsync("ahm-coordinator: stopped while starting");
                 return ExitCodes.Success;
             }
-            catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or UnauthorizedAccessException or Wire.RpcException)
+            catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or UnauthorizedAccessException or Wire.RpcException or Npgsql.NpgsqlException)
             {
                 await Console.Error.WriteLineAsync($"ahm-coordinator: cannot start: {e.Message}");
                 return ExitCodes.Failure;

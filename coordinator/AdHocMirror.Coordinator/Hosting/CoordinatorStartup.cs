@@ -43,7 +43,7 @@ public sealed partial class CoordinatorStartup(
         await keys.LoadAsync(cancellationToken);
         await quarantine.LoadAsync(cancellationToken);
         await sessions.RestoreAsync(cancellationToken);
-        LogStore(logger, options.DatabasePath, keys.LiveCount);
+        LogStore(logger, store is PostgresCoordinatorStore shared ? shared.Description : options.DatabasePath, keys.LiveCount);
         if (token.Created)
         {
             LogToken(logger, token.Path);

@@ -36,6 +36,9 @@ public sealed class CoordinatorCluster : IAsyncDisposable
 
     public List<Node> Nodes { get; } = [];
 
+    /// <summary>The shared database, with the password, for tests that write to it behind the coordinators' backs.</summary>
+    public string ConnectionString => _server.WithPassword(_connectionString);
+
     public static async Task<CoordinatorCluster> StartAsync(PostgresServer server, int nodes, TimeSpan? leaseTtl = null)
     {
         Skip.If(PostgresServer.SkipReason is not null, PostgresServer.SkipReason);

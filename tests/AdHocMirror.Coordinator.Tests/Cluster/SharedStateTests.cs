@@ -114,4 +114,26 @@ public sealed class SharedStateTests(PostgresServer server) : IClassFixture<Post
             async () => (await cluster.Nodes[0].Admin.GetStatsAsync(new GetStatsRequest())) is { Coordinators.Count: 2 } s && s.Coordinators.Sum(c => c.Sessions) == 3,
             "two coordinators ping the three sessions", TimeSpan.FromSeconds(5));
     }
+
+    [SkippableFact]
+    public async Task A_change_committed_after_a_later_one_is_still_applied()
+    {
+        await using var cluster = await CoordinatorCluster.StartAsync(server, 2);
+        var (a, b) = (cluster.Nodes[0], cluster.Nodes[1]);
+        var late = new string('a', 32);
+        await using var connection = new Npgsql.NpgsqlConnection(cluster.ConnectionString);
+        await connection.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var command = new Npgsql.NpgsqlCommand(
+            $"INSERT INTO blacklist (kind, subject, reason, since) VALUES (1, '{late}', 'late', 0); INSERT INTO changes (kind, subject) VALUES (2, '1:{late}')", connection, tx))
+        {
+            await command.ExecuteNonQueryAsync(); // its change id is taken now, committed below
+        }
+
+        await a.Admin.BlacklistNetworkAsync(new BlacklistNetworkRequest { Prefix = "198.51.100.0/24", Reason = "early", Duration = Duration.FromTimeSpan(TimeSpan.FromHours(1)) });
+        await Eventually.TrueAsync(async () => (await b.Admin.ListBlacklistAsync(new ListBlacklistRequest())).Entries.Count == 1, "the later change is applied first", TimeSpan.FromSeconds(2));
+        await tx.CommitAsync();
+        await Eventually.TrueAsync(
+            async () => (await b.Admin.ListBlacklistAsync(new ListBlacklistRequest())).Entries.Any(e => e.KeyId == late), "the earlier id, committed last, is applied too", TimeSpan.FromSeconds(1));
+    }
 }

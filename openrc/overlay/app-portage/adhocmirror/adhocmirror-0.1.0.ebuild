@@ -44,6 +44,7 @@ microsoft.extensions.logging@10.0.14
 microsoft.extensions.options.configurationextensions@10.0.14
 microsoft.extensions.options@10.0.14
 microsoft.extensions.primitives@10.0.14
+npgsql@10.0.3
 sourcegear.sqlite3@3.50.4.5
 spectre.console@0.49.1
 sqlitepclraw.bundle_e_sqlite3@3.0.3
