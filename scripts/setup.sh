@@ -12,6 +12,7 @@ packages=(
   shellcheck openrc            # init script checks
   fonts-dejavu-core            # text in ahm-simulate's plots (SkiaSharp draws with the system's fonts)
   stress-ng                    # the suite beside a busy machine (README "Tests")
+  postgresql                   # the shared coordinator store; tests start private clusters (a packaged system cluster is not used)
   iproute2 procps ca-certificates
 )
 

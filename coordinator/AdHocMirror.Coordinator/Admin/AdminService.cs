@@ -18,7 +18,9 @@ public sealed class AdminService(
     MirrorQuarantine quarantine,
     ICoordinatorStore store,
     AuditTrail audit,
-    CoordinatorMetrics metrics) : Contracts.V1.Admin.AdminBase
+    CoordinatorMetrics metrics,
+    Cluster.ICoordinatorRole role,
+    Cluster.ClusterOptions clusterOptions) : Contracts.V1.Admin.AdminBase
 {
     public const int MaxReasonLength = 500;
 
@@ -148,15 +150,29 @@ public sealed class AdminService(
         return new AdminActionReply { AuditId = (ulong)id, Summary = $"mirror {keyId} released from quarantine" };
     }
 
-    public override Task<GetStatsReply> GetStats(GetStatsRequest request, ServerCallContext context)
+    public override async Task<GetStatsReply> GetStats(GetStatsRequest request, ServerCallContext context)
     {
-        var reply = new GetStatsReply { StartedAt = Timestamp.FromDateTimeOffset(metrics.StartedAt) };
+        var reply = new GetStatsReply { StartedAt = Timestamp.FromDateTimeOffset(metrics.StartedAt), CoordinatorId = role.Id };
         foreach (var (name, value) in metrics.Flatten())
         {
             reply.Values[name] = value;
         }
 
-        return Task.FromResult(reply);
+        foreach (var c in await role.ListAsync(context.CancellationToken))
+        {
+            reply.Coordinators.Add(new CoordinatorInfo
+            {
+                Id = c.Id,
+                PublicAddress = c.PublicAddress,
+                AdminAddress = c.AdminAddress,
+                StartedAt = Timestamp.FromDateTimeOffset(c.StartedAt),
+                HeartbeatAge = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(c.HeartbeatAge),
+                Sessions = (uint)Math.Max(0, c.SessionsPinged),
+                Live = c.HeartbeatAge < clusterOptions.DeadAfter,
+            });
+        }
+
+        return reply;
     }
 
     public override async Task<ListAuditReply> ListAudit(ListAuditRequest request, ServerCallContext context)

@@ -201,6 +201,15 @@ public static class AdminCommandLine
             return common.Print(result, reply, () =>
             {
                 var table = Table("Figure", "Value");
+                foreach (var c in reply.Coordinators)
+                {
+                    // Several coordinators on one database: each with the sessions it pings and its heartbeat's age.
+                    var age = c.HeartbeatAge.ToTimeSpan().TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
+                    table.AddRow(
+                        Esc($"coordinator {c.Id}{(c.Id == reply.CoordinatorId ? " (answering)" : string.Empty)}"),
+                        Esc($"{(c.Live ? "live" : "dead")}, pings {c.Sessions} sessions, heartbeat {age} s ago, {c.PublicAddress}, admin {c.AdminAddress}"));
+                }
+
                 foreach (var (name, value) in reply.Values.OrderBy(p => p.Key, StringComparer.Ordinal))
                 {
                     table.AddRow(Esc(name), value.ToString("0.###", CultureInfo.InvariantCulture));

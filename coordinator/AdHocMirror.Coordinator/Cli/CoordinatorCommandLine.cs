@@ -46,6 +46,12 @@ public static class CoordinatorCommandLine
         var database = new Option<string?>("--database") { Description = "SQLite database file [default: DATA_DIR/coordinator.db]" };
         (string Flag, string Setting, string Description)[] tunables =
         [
+            ("--store", "store", "PostgreSQL database shared by several coordinators, postgres://USER@HOST[:PORT]/DB or a connection string; no password here [default: SQLite in DATA_DIR]"),
+            ("--store-password-file", "store_password_file", "File holding the PostgreSQL password (else AHM_STORE_PASSWORD or PGPASSWORD)"),
+            ("--heartbeat-interval", "heartbeat_interval", "With a shared store: how often a coordinator writes its heartbeat row [default: 2s]"),
+            ("--coordinator-timeout", "coordinator_timeout", "With a shared store: a coordinator silent this long is taken for dead [default: 10s]"),
+            ("--change-poll-interval", "change_poll_interval", "With a shared store: how often the others' changes are read [default: 250ms]"),
+            ("--advertise", "advertise", "With a shared store: the public URL other tools are told for this coordinator [default: from --listen]"),
             ("--key-lifetime", "key_lifetime", "Key lifetime from issue [default: 30d]"),
             ("--key-idle-limit", "key_idle_limit", "Revoke keys unused this long [default: 14d]"),
             ("--key-cool-off", "key_cool_off", "Keep ended key ids tombstoned this long [default: 90d]"),
@@ -144,7 +150,7 @@ public static class CoordinatorCommandLine
                 await Console.Error.WriteLineAsync($"ahm-coordinator: {e.Message}");
                 return ExitCodes.Usage;
             }
-            catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or UnauthorizedAccessException or Grpc.Core.RpcException or Npgsql.NpgsqlException)
             {
                 await Console.Error.WriteLineAsync($"ahm-coordinator: cannot start: {e.Message}");
                 return ExitCodes.Failure;

@@ -51,6 +51,12 @@ public static class CoordinatorSettings
             case "metrics_listen": options.MetricsListen = value ?? "off"; break;
             case "data_dir": options.DataDir = value ?? options.DataDir; break;
             case "database": options.Database = value; break;
+            case "store": options.Store = value; break;
+            case "store_password_file": options.StorePasswordFile = value; break;
+            case "heartbeat_interval": options.Cluster.HeartbeatInterval = Duration(value, where); break;
+            case "coordinator_timeout": options.Cluster.DeadAfter = Duration(value, where); break;
+            case "change_poll_interval": options.Cluster.ChangePollInterval = Duration(value, where); break;
+            case "advertise": options.Cluster.Advertise = value; break;
             case "geoip": options.GeoIp = value; break;
             case "tls_cert": options.TlsCert = value; break;
             case "tls_key": options.TlsKey = value; break;

@@ -1,4 +1,5 @@
 using AdHocMirror.Coordinator.Admin;
+using AdHocMirror.Coordinator.Cluster;
 using AdHocMirror.Coordinator.Keys;
 using AdHocMirror.Coordinator.Liveness;
 using AdHocMirror.Coordinator.Matching;
@@ -73,7 +74,7 @@ public static class CoordinatorHost
         services.AddSingleton(clock ?? TimeProvider.System);
         services.AddMatching(options, locator);
         services.AddSingleton(token);
-        services.AddSingleton<ICoordinatorStore>(_ => new SqliteCoordinatorStore(options.DatabasePath));
+        services.AddSingleton(StoreSelection.Create(options.Store, options.StorePasswordFile, options.DatabasePath));
         services.AddSingleton<CoordinatorMetrics>();
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<MirrorDirectory>();
@@ -102,6 +103,7 @@ public static class CoordinatorHost
         var adminLimits = new GrpcServerLimits { MaxSendMessageSize = 64 * 1024 * 1024, MaxConnections = 64 };
 
         services.AddHostedService<CoordinatorStartup>();
+        services.AddCluster(options);
         // AddSingleton, not AddHostedService: the latter drops a second registration of the same type.
         services.AddSingleton<IHostedService>(sp =>
         {

@@ -27,6 +27,15 @@ public sealed class CoordinatorOptions
     /// <summary>The SQLite database; default <c>DATA_DIR/coordinator.db</c>.</summary>
     public string? Database { get; set; }
 
+    /// <summary>A PostgreSQL database shared by several coordinators (URL or connection string, no password); SQLite when null.</summary>
+    public string? Store { get; set; }
+
+    /// <summary>A file holding the PostgreSQL password (first line).</summary>
+    public string? StorePasswordFile { get; set; }
+
+    /// <summary>How several coordinators on one database find each other and share the work.</summary>
+    public Cluster.ClusterOptions Cluster { get; set; } = new();
+
     /// <summary>MaxMind City database; optional.</summary>
     public string? GeoIp { get; set; }
 

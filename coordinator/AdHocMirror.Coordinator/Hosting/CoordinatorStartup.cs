@@ -53,7 +53,7 @@ public sealed partial class CoordinatorStartup(
         }
 
         lifetime.ApplicationStopping.Register(readiness.ShuttingDown);
-        LogStore(logger, options.DatabasePath, keys.LiveCount);
+        LogStore(logger, store is PostgresCoordinatorStore shared ? shared.Description : options.DatabasePath, keys.LiveCount);
         if (token.Created)
         {
             LogToken(logger, token.Path);

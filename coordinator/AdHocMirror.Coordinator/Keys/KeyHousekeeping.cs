@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace AdHocMirror.Coordinator.Keys;
 
 /// <summary>Runs <see cref="KeyRegistry.HousekeepAsync"/> on the injected clock, and flushes last-use times on shutdown.</summary>
-public sealed partial class KeyHousekeeping(KeyRegistry keys, KeyOptions options, TimeProvider clock, ILogger<KeyHousekeeping> logger) : BackgroundService
+public sealed partial class KeyHousekeeping(KeyRegistry keys, KeyOptions options, Cluster.ICoordinatorRole role, TimeProvider clock, ILogger<KeyHousekeeping> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -13,7 +13,7 @@ public sealed partial class KeyHousekeeping(KeyRegistry keys, KeyOptions options
             try
             {
                 await Task.Delay(options.HousekeepingInterval, clock, stoppingToken);
-                await keys.HousekeepAsync(stoppingToken);
+                await keys.HousekeepAsync(stoppingToken, decide: role.Housekeeps);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -63,6 +63,75 @@ public sealed partial class KeyRegistry(
         }
     }
 
+    /// <summary>Follows a key change another coordinator committed (null: the key was purged).</summary>
+    public void ApplyShared(string keyId, KeyRecord? record)
+    {
+        lock (_gate)
+        {
+            if (record is null)
+            {
+                _keys.Remove(keyId);
+            }
+            else if (_keys.TryGetValue(keyId, out var entry))
+            {
+                entry.Record = record;
+                entry.Saw(record.LastUsedAt);
+            }
+            else
+            {
+                _keys[keyId] = new KeyEntry(record);
+            }
+        }
+
+        if (record is null || record.Status != KeyStatus.Live)
+        {
+            directory.Remove(keyId);
+        }
+    }
+
+    /// <summary>Follows a blacklist entry another coordinator put or lifted (null: lifted).</summary>
+    public void ApplySharedBlacklist(BlacklistKind kind, string subject, BlacklistRecord? entry)
+    {
+        if (kind == BlacklistKind.Key)
+        {
+            lock (_gate)
+            {
+                if (entry is null)
+                {
+                    _keyBlacklist.Remove(subject);
+                }
+                else
+                {
+                    _keyBlacklist[subject] = entry;
+                }
+            }
+
+            if (entry is not null)
+            {
+                directory.Remove(subject);
+            }
+        }
+        else if (IPNetwork.TryParse(subject, out var network))
+        {
+            lock (_gate)
+            {
+                if (entry is null)
+                {
+                    _networkBlacklist.Remove(network);
+                }
+                else
+                {
+                    _networkBlacklist[network] = entry;
+                }
+            }
+
+            if (entry is not null)
+            {
+                directory.RemoveIn(network);
+            }
+        }
+    }
+
     public int LiveCount
     {
         get
@@ -333,9 +402,16 @@ public sealed partial class KeyRegistry(
     }
 
     /// <summary>One housekeeping pass; every action audited as "system".</summary>
-    public async Task HousekeepAsync(CancellationToken cancellationToken)
+    /// <param name="decide">False on a coordinator that shares the database with one that keeps house: it only flushes what it saw.</param>
+    public async Task HousekeepAsync(CancellationToken cancellationToken, bool decide = true)
     {
         await FlushLastUsedAsync(cancellationToken);
+        if (!decide)
+        {
+            limiter.Trim();
+            return;
+        }
+
         var now = clock.GetUtcNow();
         List<string> expired, dormant;
         List<BlacklistRecord> ended;
@@ -359,6 +435,20 @@ public sealed partial class KeyRegistry(
 
         foreach (var keyId in dormant)
         {
+            // Other coordinators (sharing the database) may have seen it used: their flushes are in the store.
+            if (await store.LoadKeyAsync(keyId, cancellationToken) is { } stored && stored.LastUsedAt > now - options.IdleLimit)
+            {
+                lock (_gate)
+                {
+                    if (_keys.TryGetValue(keyId, out var entry))
+                    {
+                        entry.Saw(stored.LastUsedAt);
+                    }
+                }
+
+                continue;
+            }
+
             var reason = $"dormant: unused for more than {options.IdleLimit.TotalDays:0.#} days";
             await EndAsync(keyId, KeyStatus.Revoked, reason, Audit(AuditRecord.System, "revoke-dormant", keyId, reason), cancellationToken);
             metrics.Housekeeping.Inc("revoke-dormant");
@@ -559,6 +649,15 @@ public sealed partial class KeyRegistry(
         public DateTimeOffset LastUsed { get; private set; } = record.LastUsedAt;
 
         public bool Dirty { get; set; }
+
+        /// <summary>A use another coordinator saw (and stored): not dirty here.</summary>
+        public void Saw(DateTimeOffset at)
+        {
+            if (at > LastUsed)
+            {
+                LastUsed = at;
+            }
+        }
 
         public void Touch(DateTimeOffset now)
         {

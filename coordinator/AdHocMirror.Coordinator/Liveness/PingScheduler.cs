@@ -24,6 +24,7 @@ public sealed partial class PingScheduler(
     MirrorDirectory directory,
     KeyRegistry keys,
     PingOptions options,
+    Cluster.ICoordinatorRole role,
     CoordinatorMetrics metrics,
     TimeProvider clock,
     ILogger<PingScheduler> logger) : BackgroundService
@@ -37,6 +38,10 @@ public sealed partial class PingScheduler(
     private readonly SemaphoreSlim _slots = new(options.MaxConcurrency, options.MaxConcurrency);
     private TaskCompletionSource _planChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _lastSweep;
+    private bool _following;
+
+    /// <summary>Raised after each ping this coordinator made, with the key it pinged.</summary>
+    public event Action<string>? Pinged;
 
     /// <summary>Pings a session as soon as possible (after login, after release from quarantine).</summary>
     public void PingSoon(string keyId, string sessionId)
@@ -59,6 +64,12 @@ public sealed partial class PingScheduler(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!_following)
+        {
+            _following = true;
+            role.Gained += TakeOver;
+        }
+
         _lastSweep = clock.GetUtcNow();
         var inFlight = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
@@ -161,6 +172,13 @@ public sealed partial class PingScheduler(
                 continue; // logged out, superseded or revoked meanwhile
             }
 
+            if (!role.Pings(item.KeyId))
+            {
+                // Another coordinator pings it; the plan stays, so that this one is ready if it takes over.
+                Plan(item.KeyId, item.SessionId, now + Jittered());
+                continue;
+            }
+
             await _slots.WaitAsync(cancellationToken);
             inFlight.Add(Task.Run(
                 async () =>
@@ -226,6 +244,8 @@ public sealed partial class PingScheduler(
             return;
         }
 
+        Pinged?.Invoke(mirror.KeyId);
+
         if (good is not null)
         {
             keys.MarkUsed(mirror.KeyId);
@@ -237,6 +257,22 @@ public sealed partial class PingScheduler(
         }
 
         Plan(mirror.KeyId, mirror.SessionId, clock.GetUtcNow() + Jittered());
+    }
+
+    /// <summary>Sessions another coordinator pinged until it died or left: pinged soon, spread over a tenth of the interval.</summary>
+    private void TakeOver(Func<string, bool> gained)
+    {
+        List<(string KeyId, string SessionId)> taken;
+        lock (_gate)
+        {
+            taken = _planned.Where(p => gained(p.Key)).Select(p => (p.Key, p.Value.SessionId)).ToList();
+        }
+
+        var now = clock.GetUtcNow();
+        foreach (var (keyId, sessionId) in taken)
+        {
+            Plan(keyId, sessionId, now + (options.Interval / 10 * Random.Shared.NextDouble()));
+        }
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

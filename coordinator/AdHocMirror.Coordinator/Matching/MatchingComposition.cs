@@ -21,7 +21,7 @@ public static class MatchingComposition
         services.AddSingleton(options.Matching);
         services.AddSingleton(sp => new Locator(overrides, OpenDatabase(options, sp), options.Geo.HintMaxKm));
         services.AddSingleton(sp => locator ?? sp.GetRequiredService<Locator>());
-        services.AddSingleton(sp => new MirrorIndex(sp.GetRequiredService<MirrorDirectory>()));
+        services.AddSingleton(sp => new MirrorIndex(sp.GetRequiredService<MirrorDirectory>(), sp.GetService<ICapacityShare>()));
         services.AddSingleton<LeaseBook>();
         services.AddSingleton<SyncReports>();
         services.AddSingleton<ClientTags>();

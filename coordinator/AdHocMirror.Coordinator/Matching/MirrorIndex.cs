@@ -25,13 +25,21 @@ public sealed class MirrorIndex : IDisposable
 
     private readonly Dictionary<(string KeyId, Protocol Protocol), MirrorSlot> _slots = [];
     private readonly MirrorDirectory? _directory;
+    private readonly ICapacityShare? _share;
     private readonly LeaseCounters _counters = new();
     private DistanceBands _bands = new(100);
 
     /// <summary>Follows <paramref name="directory"/> from now on, after indexing what it holds.</summary>
-    public MirrorIndex(MirrorDirectory directory)
+    /// <param name="share">With several coordinators, the part of each mirror's limit this one may lease; the whole limit when null.</param>
+    public MirrorIndex(MirrorDirectory directory, ICapacityShare? share = null)
     {
         _directory = directory;
+        _share = share;
+        if (share is not null)
+        {
+            share.Changed += Reshare;
+        }
+
         directory.Changed += Apply;
         foreach (var mirror in directory.List())
         {
@@ -135,8 +143,9 @@ public sealed class MirrorIndex : IDisposable
                 slot.Uri = uri;
                 slot.Version = version!;
                 slot.VersionTicks = version!.Generated.ToDateTimeOffset().UtcTicks;
-                slot.MaxClients = (int)Math.Min(int.MaxValue, change.Mirror.Limits.MaxClients);
-                slot.ActiveConnections = (int)Math.Min(int.MaxValue, change.Mirror.ActiveConnections);
+                slot.Limit = (int)Math.Min(int.MaxValue, change.Mirror.Limits.MaxClients);
+                slot.ReportedConnections = (int)Math.Min(int.MaxValue, change.Mirror.ActiveConnections);
+                ApplyShare(slot);
                 slot.Place = change.Mirror.Place;
                 slot.HasLocation = change.Mirror.Location is not null;
                 slot.Latitude = change.Mirror.Location?.Latitude ?? 0;
@@ -149,6 +158,20 @@ public sealed class MirrorIndex : IDisposable
         {
             _lock.ExitWriteLock();
         }
+    }
+
+    /// <summary>
+    /// This coordinator's part of the limit, and of the connections the mirror reported in proportion,
+    /// so that the parts held by all coordinators together never exceed the limit less the connections.
+    /// </summary>
+    private void ApplyShare(MirrorSlot slot)
+    {
+        var limit = slot.Limit;
+        var share = _share is null || limit <= 0 ? limit : Math.Clamp(_share.ShareOf(slot.KeyId, limit), 0, limit);
+        slot.MaxClients = share;
+        slot.ActiveConnections = share == limit || limit <= 0
+            ? slot.ReportedConnections
+            : (int)Math.Min(share, ((long)slot.ReportedConnections * share + limit - 1) / limit);
     }
 
     /// <summary>
@@ -223,11 +246,43 @@ public sealed class MirrorIndex : IDisposable
         }
     }
 
+    /// <summary>Applies new capacity shares (coordinators came or went) to every indexed slot.</summary>
+    public void Reshare()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var slot in _slots.Values)
+            {
+                if (slot.IsIndexed)
+                {
+                    var grid = _grids[slot.Protocol];
+                    grid.Remove(slot);
+                    ApplyShare(slot);
+                    grid.Add(slot);
+                }
+                else
+                {
+                    ApplyShare(slot);
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
     public void Dispose()
     {
         if (_directory is not null)
         {
             _directory.Changed -= Apply;
+        }
+
+        if (_share is not null)
+        {
+            _share.Changed -= Reshare;
         }
 
         _lock.Dispose();

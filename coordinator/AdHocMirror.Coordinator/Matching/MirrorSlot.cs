@@ -51,6 +51,13 @@ internal sealed class MirrorSlot
     /// <summary>Position in the protocol's list of all indexed slots, for O(1) removal.</summary>
     public int AllPosition { get; set; } = -1;
 
+    /// <summary>The limit the mirror asked for (all coordinators together).</summary>
+    public int Limit { get; set; }
+
+    /// <summary>The connections its last ping reported (all coordinators' clients together).</summary>
+    public int ReportedConnections { get; set; }
+
+    /// <summary>What this coordinator may lease: its share of <see cref="Limit"/>.</summary>
     public int MaxClients { get; set; }
 
     public int ActiveConnections

@@ -14,6 +14,7 @@ public sealed class MirrorDirectory
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Entry> _mirrors = new(StringComparer.Ordinal);
+    private bool _applyingShared; // read and written under _gate only
 
     public event Action<MirrorChange>? Changed;
 
@@ -211,6 +212,60 @@ public sealed class MirrorDirectory
         }
     }
 
+    /// <summary>
+    /// Applies the live state the coordinator that pings this session published (several coordinators on
+    /// one database). Quarantine stays this coordinator's own record; a state other than pinging, online
+    /// or offline is ignored. False when the session is not the live one here.
+    /// </summary>
+    public bool ApplyShared(string keyId, string sessionId, MirrorState state, IReadOnlyList<TreeVersion>? versions, uint activeConnections, DateTimeOffset? lastPing, double lastPingMs)
+    {
+        lock (_gate)
+        {
+            if (!_mirrors.TryGetValue(keyId, out var entry) || entry.SessionId != sessionId)
+            {
+                return false;
+            }
+
+            _applyingShared = true;
+            try
+            {
+                var wasEligible = entry.IsEligible;
+                entry.LastPing = lastPing ?? entry.LastPing;
+                entry.LastPingMs = lastPingMs;
+                if (versions is { Count: > 0 })
+                {
+                    SetVersions(entry, versions);
+                }
+
+                if (state is MirrorState.Online or MirrorState.Offline or MirrorState.Pinging)
+                {
+                    entry.PingedGood = state == MirrorState.Online;
+                    entry.Failures = state == MirrorState.Offline ? Math.Max(entry.Failures, 1) : 0;
+                    if (entry.State != MirrorState.Quarantined)
+                    {
+                        entry.State = state;
+                    }
+                }
+
+                if (entry.ActiveConnections != activeConnections)
+                {
+                    entry.ActiveConnections = activeConnections;
+                    if (entry.IsEligible && wasEligible)
+                    {
+                        Raise(entry, MirrorChangeKind.LoadChanged);
+                    }
+                }
+
+                RaiseTransition(entry, wasEligible);
+                return true;
+            }
+            finally
+            {
+                _applyingShared = false;
+            }
+        }
+    }
+
     public bool SetQuarantined(string keyId, bool quarantined)
     {
         lock (_gate)
@@ -289,7 +344,7 @@ public sealed class MirrorDirectory
             view = view with { State = MirrorState.Offline };
         }
 
-        Changed?.Invoke(new MirrorChange(kind, view));
+        Changed?.Invoke(new MirrorChange(kind, view) { Shared = _applyingShared });
     }
 
     private sealed class Entry(OpenSession session)

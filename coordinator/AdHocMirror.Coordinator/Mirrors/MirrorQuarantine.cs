@@ -59,6 +59,33 @@ public sealed class MirrorQuarantine(ICoordinatorStore store, MirrorDirectory di
         }
     }
 
+    /// <summary>Follows a quarantine or release another coordinator committed (its audit entry is already written).</summary>
+    public void ApplyShared(string keyId, QuarantineRecord? entry)
+    {
+        bool was;
+        lock (_gate)
+        {
+            was = _entries.ContainsKey(keyId);
+            if (entry is null)
+            {
+                _entries.Remove(keyId);
+            }
+            else
+            {
+                _entries[keyId] = entry;
+            }
+        }
+
+        if (was != (entry is not null))
+        {
+            directory.SetQuarantined(keyId, entry is not null);
+            if (entry is null)
+            {
+                Released?.Invoke(keyId);
+            }
+        }
+    }
+
     public IReadOnlyList<QuarantineRecord> List()
     {
         lock (_gate)

@@ -48,4 +48,8 @@ public enum MirrorChangeKind
 }
 
 /// <summary>What changed, and the mirror as it is now (for Ineligible after removal: as it was, with state Offline).</summary>
-public sealed record MirrorChange(MirrorChangeKind Kind, MirrorView Mirror);
+public sealed record MirrorChange(MirrorChangeKind Kind, MirrorView Mirror)
+{
+    /// <summary>The change came from another coordinator's published state, not from this one's pings or calls.</summary>
+    public bool Shared { get; init; }
+}

@@ -108,15 +108,61 @@ public sealed partial class SessionBook(
                 continue;
             }
 
-            var login = LoginRequest.Parser.ParseFrom(session.Login);
-            var location = session.Latitude is { } lat && session.Longitude is { } lon
-                ? new MirrorLocation(new GeoPoint { Latitude = lat, Longitude = lon }, session.Place, Geo.GeoPlace.CountryInName(session.Place), Geo.Continents.Of(Geo.GeoPlace.CountryInName(session.Place)))
-                : null;
-            directory.Open(new OpenSession(
-                session.KeyId, session.SessionId, Convert.FromHexString(session.SessionSecret), login.Endpoints, login.Versions, login.Limits,
-                null, location, session.LoggedInAt, quarantine.IsQuarantined(session.KeyId), login.ServeTo));
+            OpenStored(session);
             pings.PingWithin(session.KeyId, session.SessionId, pingOptions.Interval);
         }
+    }
+
+    /// <summary>
+    /// Follows a session another coordinator opened, ended or pinged (several coordinators on one
+    /// database): a new session id opens it here too, a missing row ends it, and the live state its
+    /// pinging coordinator published (not this one's own) is applied.
+    /// </summary>
+    public void ApplyShared(string keyId, SharedSession? shared, string selfId)
+    {
+        var current = directory.Find(keyId);
+        if (shared is null)
+        {
+            if (current is not null)
+            {
+                directory.Remove(keyId);
+            }
+
+            return;
+        }
+
+        var session = shared.Session;
+        if (current is null || current.SessionId != session.SessionId)
+        {
+            if (keys.Find(keyId) is not { Status: KeyStatus.Live })
+            {
+                return; // the key's own change follows, or came first and ended it
+            }
+
+            OpenStored(session);
+            pings.PingSoon(keyId, session.SessionId);
+        }
+
+        if (shared.State != 0 && shared.PingedBy is { } by && by != selfId)
+        {
+            var versions = shared.Versions is { } bytes ? ReportVersionRequest.Parser.ParseFrom(bytes).Versions : null;
+            directory.ApplyShared(keyId, session.SessionId, (MirrorState)shared.State, versions, shared.ActiveConnections, shared.LastPingAt, shared.LastPingMs);
+        }
+    }
+
+    /// <summary>The keys of open sessions not in <paramref name="present"/> (a resync ends them).</summary>
+    public IReadOnlyList<string> KeysNotIn(IReadOnlySet<string> present) =>
+        directory.List().Where(m => !present.Contains(m.KeyId)).Select(m => m.KeyId).ToList();
+
+    private void OpenStored(SessionRecord session)
+    {
+        var login = LoginRequest.Parser.ParseFrom(session.Login);
+        var location = session.Latitude is { } lat && session.Longitude is { } lon
+            ? new MirrorLocation(new GeoPoint { Latitude = lat, Longitude = lon }, session.Place, Geo.GeoPlace.CountryInName(session.Place), Geo.Continents.Of(Geo.GeoPlace.CountryInName(session.Place)))
+            : null;
+        directory.Open(new OpenSession(
+            session.KeyId, session.SessionId, Convert.FromHexString(session.SessionSecret), login.Endpoints, login.Versions, login.Limits,
+            null, location, session.LoggedInAt, quarantine.IsQuarantined(session.KeyId), login.ServeTo));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mirror {KeyId} logged in from {Network}")]

@@ -14,6 +14,9 @@ public interface ICoordinatorStore : IDisposable
 
     Task<IReadOnlyList<KeyRecord>> LoadKeysAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>One key as stored now, or null (housekeeping reads the last use every coordinator has flushed).</summary>
+    Task<KeyRecord?> LoadKeyAsync(string keyId, CancellationToken cancellationToken = default);
+
     /// <summary>Inserts a new key; false when the id is already known (live or tombstoned), nothing written.</summary>
     Task<bool> InsertKeyAsync(KeyRecord key, AuditRecord? audit, CancellationToken cancellationToken = default);
 

@@ -119,6 +119,11 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore, IRevealSecrets
             r.GetString(0), (byte[])r[1], Time(r.GetInt64(2)), Time(r.GetInt64(3)), Time(r.GetInt64(4)), (KeyStatus)r.GetInt32(5),
             r.IsDBNull(6) ? null : Time(r.GetInt64(6)), r.GetString(7)));
 
+    public async Task<KeyRecord?> LoadKeyAsync(string keyId, CancellationToken cancellationToken = default) =>
+        (await Read("SELECT key_id, secret_hash, issued_at, expires_at, last_used_at, status, ended_at, reason FROM keys WHERE key_id = $id", r => new KeyRecord(
+            r.GetString(0), (byte[])r[1], Time(r.GetInt64(2)), Time(r.GetInt64(3)), Time(r.GetInt64(4)), (KeyStatus)r.GetInt32(5),
+            r.IsDBNull(6) ? null : Time(r.GetInt64(6)), r.GetString(7)), ("$id", keyId))).SingleOrDefault();
+
     public Task<bool> InsertKeyAsync(KeyRecord key, AuditRecord? audit, CancellationToken cancellationToken = default) =>
         Task.FromResult(Write(tx =>
         {

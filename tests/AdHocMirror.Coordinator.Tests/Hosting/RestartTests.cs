@@ -8,15 +8,26 @@ using Google.Protobuf.WellKnownTypes;
 
 namespace AdHocMirror.Coordinator.Tests.Hosting;
 
-public sealed class RestartTests
+public sealed class RestartTests(PostgresServer postgres) : IClassFixture<PostgresServer>
 {
     [Fact]
-    public async Task Kill_9_loses_no_acknowledged_registration_rotation_revocation_blacklist_or_session()
+    public Task Kill_9_loses_no_acknowledged_registration_rotation_revocation_blacklist_or_session() => KillAndRestartAsync([]);
+
+    [SkippableFact]
+    public async Task Kill_9_loses_nothing_acknowledged_on_postgresql_either()
+    {
+        Skip.If(PostgresServer.SkipReason is not null, PostgresServer.SkipReason);
+        await KillAndRestartAsync(["--store", "postgres://" + PostgresServer.User + "@127.0.0.1:" + postgres.Port + "/" + Database(await postgres.CreateDatabaseAsync()), "--store-password-file", postgres.PasswordFile]);
+    }
+
+    private static string Database(string connectionString) => connectionString.Split(';').Single(p => p.StartsWith("Database=", StringComparison.Ordinal))["Database=".Length..];
+
+    private static async Task KillAndRestartAsync(string[] storeArgs)
     {
         using var dir = new TempDir("ahm-restart");
         var port = FreePort.Next();
         var adminPort = FreePort.Next();
-        string[] args = ["--listen", $"127.0.0.1:{port}", "--admin-listen", $"127.0.0.1:{adminPort}", "--metrics-listen", "off", "--data-dir", dir.Path, "--registrations-per-hour", "1000"];
+        string[] args = ["--listen", $"127.0.0.1:{port}", "--admin-listen", $"127.0.0.1:{adminPort}", "--metrics-listen", "off", "--data-dir", dir.Path, "--registrations-per-hour", "1000", .. storeArgs];
 
         using var channel = GrpcChannels.Create($"127.0.0.1:{port}");
         using var adminChannel = GrpcChannels.Create($"127.0.0.1:{adminPort}");
@@ -112,5 +123,16 @@ public sealed class RestartTests
         result = await CoordinatorProgram.RunAsync("serve", "--config", config, "--data-dir", dir.Path);
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("ping_address", result.Stderr, StringComparison.Ordinal);
+
+        result = await CoordinatorProgram.RunAsync("serve", "--store", "postgres://ahm:secret@127.0.0.1/ahm", "--data-dir", dir.Path);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("store_password_file", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", result.Stderr, StringComparison.Ordinal);
+
+        // A database nobody answers for: a message and exit 1, not a stack trace.
+        result = await CoordinatorProgram.RunAsync("serve", "--store", $"postgres://ahm@127.0.0.1:{FreePort.Next()}/ahm", "--data-dir", dir.Path, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--metrics-listen", "off");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("database is unreachable", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
     }
 }

@@ -58,6 +58,7 @@ microsoft.extensions.objectpool@7.0.0
 microsoft.extensions.options.configurationextensions@10.0.14
 microsoft.extensions.options@10.0.14
 microsoft.extensions.primitives@10.0.14
+npgsql@10.0.3
 prometheus-net@8.2.1
 sourcegear.sqlite3@3.50.4.5
 spectre.console@0.49.1
