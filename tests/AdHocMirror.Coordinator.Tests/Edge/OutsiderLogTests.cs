@@ -42,16 +42,18 @@ public sealed class OutsiderLogTests
             using var adminChannel = GrpcChannels.Create($"http://127.0.0.1:{listeners.Admin.Server.Port}");
             var token = File.ReadAllText(Path.Combine(dir.Path, Coordinator.Admin.AdminToken.FileName)).Trim();
             var admin = new AdminClient(adminChannel.WithBearer(token));
+            await admin.BlacklistNetworkAsync(new BlacklistNetworkRequest { Prefix = "203.0.113.0/24", Reason = "an audit entry to watch" });
+            logs.Entries.Clear();
             for (var i = 0; i < 20; i++)
             {
                 using var cts = new CancellationTokenSource();
                 using var watch = admin.WatchAudit(new WatchAuditRequest { Tail = 1 }, cancellationToken: cts.Token);
-                Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
+                Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
                 await cts.CancelAsync();
-                await Assert.ThrowsAnyAsync<Exception>(() => watch.ResponseStream.MoveNext(CancellationToken.None));
+                await Assert.ThrowsAnyAsync<Exception>(() => watch.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
             }
 
-            await Eventually.TrueAsync(() => logs.Entries.Any(l => l.Level == LogLevel.Debug || l.Level == LogLevel.Trace), "the server saw the resets");
+            await Eventually.TrueAsync(() => logs.Entries.Any(l => l.Level <= LogLevel.Debug), "the server logged the calls below Information");
             var loud = logs.Entries.Where(l => l.Level >= LogLevel.Information).ToList();
             Assert.True(loud.Count == 0, string.Join("\n", loud.Select(l => $"{l.Level} {l.Category}: {l.Message}")));
         }

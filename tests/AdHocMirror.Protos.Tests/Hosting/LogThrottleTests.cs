@@ -11,7 +11,7 @@ public sealed class LogThrottleTests
     {
         var clock = new ManualClock();
         var throttle = new LogThrottle(clock, TimeSpan.FromMinutes(1), 3);
-        var written = Enumerable.Range(0, 1000).Count(_ => throttle.TryLog(out _));
+        var written = Enumerable.Range(0, 1000).Count(i => throttle.TryLog(out _));
         Assert.Equal(3, written);
 
         clock.Advance(TimeSpan.FromSeconds(59));
