@@ -21,4 +21,17 @@ public sealed class PythonVolunteerTests
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\n{result.Stdout}\n{result.Stderr}");
         Assert.StartsWith("offered rsync://127.0.0.1:8873/gentoo-portage", result.Stdout.Trim(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_proto_comments_state_the_exact_bytes_of_the_proof_and_the_bearer()
+    {
+        var protos = Path.Combine(AppContext.BaseDirectory, "Protos", "ahm", "v1");
+        var ping = File.ReadAllText(Path.Combine(protos, "ping.proto"));
+        Assert.Contains("the 32 bytes that LoginReply.session_secret spells in hex", ping, StringComparison.Ordinal);
+        Assert.Contains("NOT the UTF-8 of the hex string", ping, StringComparison.Ordinal);
+        Assert.Contains("nonce + session_id.encode(\"utf-8\")", ping, StringComparison.Ordinal);
+        Assert.Contains("raw 32-byte digest", ping, StringComparison.Ordinal);
+        Assert.Contains("hex text itself, not decoded bytes", File.ReadAllText(Path.Combine(protos, "sessions.proto")), StringComparison.Ordinal);
+        Assert.Contains("REFUSAL_CAUSE_SESSION_SUPERSEDED is sent as", File.ReadAllText(Path.Combine(protos, "registry.proto")), StringComparison.Ordinal);
+    }
 }
