@@ -1,6 +1,7 @@
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Daemon.Serving;
+using AdHocMirror.Hosting;
 using AdHocMirror.Daemon.Status;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -13,9 +14,12 @@ namespace AdHocMirror.Daemon.Ping;
 /// ahm.v1.MirrorPing on the daemon's own listener: proves we hold the session (HMAC over the nonce and session id,
 /// see <see cref="PingProof"/>), and reports the served versions and active connections.
 /// </summary>
-public sealed partial class MirrorPingService(MirrorState state, ServingSupervisor serving, ILogger<MirrorPingService> logger) : MirrorPing.MirrorPingBase
+public sealed partial class MirrorPingService(MirrorState state, ServingSupervisor serving, TimeProvider clock, ILogger<MirrorPingService> logger) : MirrorPing.MirrorPingBase
 {
     public const int NonceLength = 32;
+
+    // The ping listener is open to anyone: a stranger's pings must not be able to fill the log.
+    private readonly LogThrottle _wrongSessionLog = new(clock);
 
     public override Task<PingReply> Ping(PingRequest request, ServerCallContext context)
     {
@@ -28,7 +32,11 @@ public sealed partial class MirrorPingService(MirrorState state, ServingSupervis
 
         if (request.SessionId != session.Id)
         {
-            LogWrongSession(logger);
+            if (_wrongSessionLog.TryLog(out var dropped))
+            {
+                LogWrongSession(logger, dropped);
+            }
+
             throw new RpcException(new Grpc.Core.Status(StatusCode.FailedPrecondition, "not this mirror's session"));
         }
 
@@ -50,6 +58,6 @@ public sealed partial class MirrorPingService(MirrorState state, ServingSupervis
         return Task.FromResult(reply);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ping for a session that is not ours; ignoring")]
-    private static partial void LogWrongSession(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ping for a session that is not ours; ignoring ({Dropped} more not logged)")]
+    private static partial void LogWrongSession(ILogger logger, long dropped);
 }

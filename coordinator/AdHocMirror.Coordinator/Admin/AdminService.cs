@@ -5,6 +5,7 @@ using AdHocMirror.Coordinator.Matching;
 using AdHocMirror.Coordinator.Mirrors;
 using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Coordinator.Storage;
+using AdHocMirror.Coordinator.Edge;
 using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 
@@ -23,6 +24,9 @@ public sealed class AdminService(
     Cluster.ClusterOptions clusterOptions) : Contracts.V1.Admin.AdminBase
 {
     public const int MaxReasonLength = 500;
+
+    /// <summary>Longer than any blacklist needs; "until lifted" is an unset duration.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(3650);
 
     public override Task<ListMirrorsReply> ListMirrors(ListMirrorsRequest request, ServerCallContext context)
     {
@@ -229,7 +233,7 @@ public sealed class AdminService(
         var trimmed = keyId.Trim().ToLowerInvariant();
         if (!KeyMaterial.IsWellFormed(trimmed, KeyMaterial.IdLength))
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{keyId}' is not a key id (32 hex characters)"));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"key_id {InputText.Quote(keyId)} is not a key id (32 hex characters)"));
         }
 
         return trimmed;
@@ -267,13 +271,12 @@ public sealed class AdminService(
             return null;
         }
 
-        var span = duration.ToTimeSpan();
-        if (span < TimeSpan.Zero)
+        if (duration.Seconds == 0 && duration.Nanos == 0)
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "duration must not be negative"));
+            return null;
         }
 
-        return span == TimeSpan.Zero ? null : span;
+        return FieldRules.CheckDuration("duration", duration, MaxDuration);
     }
 
     private static string For(TimeSpan? duration) => duration is { } d ? $"for {d.TotalDays:0.##} days" : "until lifted";

@@ -18,8 +18,6 @@ namespace AdHocMirror.Coordinator.Cli;
 /// <summary><c>ahm-coordinator admin …</c>: the infra staff's commands against the Admin service.</summary>
 public static class AdminCommandLine
 {
-    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
-
     public static Command Build(Option<FileInfo?> config)
     {
         var adminUrl = new Option<string?>("--admin-url") { Description = "Admin service URL [default: http:// + admin_listen of --config, else http://127.0.0.1:7471]", Recursive = true };
@@ -46,22 +44,7 @@ public static class AdminCommandLine
             }
 
             var reply = await client.ListMirrorsAsync(request, Call(ct));
-            return common.Print(result, reply, () =>
-            {
-                var table = Table("Key", "State", "Versions", "Location", "Load", "Last ping", "Failures", "Endpoints");
-                foreach (var m in reply.Mirrors)
-                {
-                    table.AddRow(
-                        Esc(m.KeyId), Esc(StateName(m.State)), Esc(string.Join("\n", m.Versions.Select(VersionText))),
-                        Esc(m.Location is null ? (m.Place.Length > 0 ? m.Place : "-") : $"{m.Place} ({m.Location.Latitude:0.##}, {m.Location.Longitude:0.##})".Trim()),
-                        Esc($"{m.ActiveConnections + m.Leases}/{m.Limits?.MaxClients}"),
-                        Esc(m.LastPing is null ? "never" : $"{Time(m.LastPing)} ({m.LastPingMs:0.#} ms)"),
-                        m.FailedPings.ToString(CultureInfo.InvariantCulture),
-                        Esc(string.Join("\n", new[] { m.Endpoints?.RsyncUri, m.Endpoints?.GitUri }.Where(u => !string.IsNullOrEmpty(u)))));
-                }
-
-                return (table, $"{reply.Mirrors.Count} mirror(s)");
-            });
+            return common.Print(result, reply, () => AdminViews.Mirrors(reply));
         }));
         admin.Subcommands.Add(mirrors);
 
@@ -70,16 +53,7 @@ public static class AdminCommandLine
         keys.SetAction((result, ct) => common.RunAsync(result, async client =>
         {
             var reply = await client.ListKeysAsync(new ListKeysRequest { IncludeTombstones = result.GetValue(all) }, Call(ct));
-            return common.Print(result, reply, () =>
-            {
-                var table = Table("Key", "State", "Issued", "Expires", "Last used", "Reason", "Until");
-                foreach (var k in reply.Keys)
-                {
-                    table.AddRow(Esc(k.KeyId), Esc(k.State.ToString().ToLowerInvariant()), Time(k.IssuedAt), Time(k.ExpiresAt), Time(k.LastUsedAt), Esc(k.Reason), Time(k.Until));
-                }
-
-                return (table, $"{reply.Keys.Count} key(s)");
-            });
+            return common.Print(result, reply, () => AdminViews.Keys(reply));
         }));
         admin.Subcommands.Add(keys);
 
@@ -122,16 +96,7 @@ public static class AdminCommandLine
         blacklists.SetAction((result, ct) => common.RunAsync(result, async client =>
         {
             var reply = await client.ListBlacklistAsync(new ListBlacklistRequest(), Call(ct));
-            return common.Print(result, reply, () =>
-            {
-                var table = Table("Key or network", "Reason", "Since", "Until");
-                foreach (var e in reply.Entries)
-                {
-                    table.AddRow(Esc(e.KeyId.Length > 0 ? e.KeyId : e.Prefix), Esc(e.Reason), Time(e.Since), e.Until is null ? "indefinite" : Time(e.Until));
-                }
-
-                return (table, $"{reply.Entries.Count} entry(ies)");
-            });
+            return common.Print(result, reply, () => AdminViews.Blacklist(reply));
         }));
         admin.Subcommands.Add(blacklists);
 
@@ -139,16 +104,7 @@ public static class AdminCommandLine
         quarantine.SetAction((result, ct) => common.RunAsync(result, async client =>
         {
             var reply = await client.ListQuarantineAsync(new ListQuarantineRequest(), Call(ct));
-            return common.Print(result, reply, () =>
-            {
-                var table = Table("Key", "Reason", "Since", "Reporting clients");
-                foreach (var e in reply.Entries)
-                {
-                    table.AddRow(Esc(e.KeyId), Esc(e.Reason), Time(e.Since), e.ReportingClients.ToString(CultureInfo.InvariantCulture));
-                }
-
-                return (table, $"{reply.Entries.Count} quarantined");
-            });
+            return common.Print(result, reply, () => AdminViews.Quarantine(reply));
         }));
         admin.Subcommands.Add(quarantine);
 
@@ -174,23 +130,14 @@ public static class AdminCommandLine
                 using var watch = client.WatchAudit(new WatchAuditRequest { Tail = (uint)count }, new CallOptions(cancellationToken: ct));
                 await foreach (var entry in watch.ResponseStream.ReadAllAsync(ct))
                 {
-                    Console.WriteLine(result.GetValue(common.JsonOption) ? Json.Format(entry) : $"{entry.Id,6} {Time(entry.At)} {entry.Actor,-6} {entry.Action,-20} {entry.Subject} {entry.Reason}");
+                    Console.WriteLine(result.GetValue(common.JsonOption) ? AdminViews.Json(entry) : AdminViews.AuditLine(entry));
                 }
 
                 return ExitCodes.Success;
             }
 
             var reply = await client.ListAuditAsync(new ListAuditRequest { Limit = (uint)count }, Call(ct));
-            return common.Print(result, reply, () =>
-            {
-                var table = Table("Id", "Time", "Actor", "Action", "Subject", "Reason");
-                foreach (var e in reply.Entries)
-                {
-                    table.AddRow(e.Id.ToString(CultureInfo.InvariantCulture), Time(e.At), Esc(e.Actor), Esc(e.Action), Esc(e.Subject), Esc(e.Reason));
-                }
-
-                return (table, $"{reply.Entries.Count} entry(ies)");
-            });
+            return common.Print(result, reply, () => AdminViews.Audit(reply));
         }));
         admin.Subcommands.Add(audit);
 
@@ -198,25 +145,7 @@ public static class AdminCommandLine
         stats.SetAction((result, ct) => common.RunAsync(result, async client =>
         {
             var reply = await client.GetStatsAsync(new GetStatsRequest(), Call(ct));
-            return common.Print(result, reply, () =>
-            {
-                var table = Table("Figure", "Value");
-                foreach (var c in reply.Coordinators)
-                {
-                    // Several coordinators on one database: each with the sessions it pings and its heartbeat's age.
-                    var age = c.HeartbeatAge.ToTimeSpan().TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
-                    table.AddRow(
-                        Esc($"coordinator {c.Id}{(c.Id == reply.CoordinatorId ? " (answering)" : string.Empty)}"),
-                        Esc($"{(c.Live ? "live" : "dead")}, pings {c.Sessions} sessions, heartbeat {age} s ago, {c.PublicAddress}, admin {c.AdminAddress}"));
-                }
-
-                foreach (var (name, value) in reply.Values.OrderBy(p => p.Key, StringComparer.Ordinal))
-                {
-                    table.AddRow(Esc(name), value.ToString("0.###", CultureInfo.InvariantCulture));
-                }
-
-                return (table, $"since {Time(reply.StartedAt)}");
-            });
+            return common.Print(result, reply, () => AdminViews.Stats(reply));
         }));
         admin.Subcommands.Add(stats);
 
@@ -251,26 +180,6 @@ public static class AdminCommandLine
 
     private static string Cidr(string? text) =>
         SourceNetwork.TryParseCidr(text?.Trim(), out var network, out var error) ? network.ToString() : throw new UsageException(error);
-
-    private static Table Table(params string[] columns)
-    {
-        var table = new Table().Border(TableBorder.Rounded);
-        foreach (var column in columns)
-        {
-            table.AddColumn(new TableColumn(column));
-        }
-
-        return table;
-    }
-
-    private static string Esc(string? text) => Markup.Escape(text ?? string.Empty);
-
-    private static string Time(Timestamp? time) => time is null ? "-" : time.ToDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ssZ", CultureInfo.InvariantCulture);
-
-    private static string StateName(MirrorState state) => state.ToString().ToLowerInvariant();
-
-    private static string VersionText(TreeVersion v) =>
-        $"{v.Protocol.ToString().ToLowerInvariant()} {Time(v.Generated)}{(v.Commit.Length > 0 ? " " + v.Commit[..Math.Min(12, v.Commit.Length)] : string.Empty)}";
 
     private sealed class UsageException(string message) : Exception(message);
 
@@ -335,7 +244,7 @@ public static class AdminCommandLine
         {
             if (result.GetValue(json))
             {
-                Console.Out.WriteLine(Json.Format(reply));
+                Console.Out.WriteLine(AdminViews.Json(reply));
             }
             else if (table is not null)
             {

@@ -1,3 +1,4 @@
+using AdHocMirror.Hosting;
 using System.Net;
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
@@ -33,6 +34,10 @@ public sealed partial class KeyRegistry(
     ILogger<KeyRegistry> logger)
 {
     private readonly Lock _gate = new();
+
+    // Registration needs no credentials: anyone can make these lines, so they are capped.
+    private readonly LogThrottle _registrationLog = new(clock);
+    private readonly LogThrottle _refusalLog = new(clock);
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly Dictionary<string, KeyEntry> _keys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BlacklistRecord> _keyBlacklist = new(StringComparer.Ordinal);
@@ -238,14 +243,22 @@ public sealed partial class KeyRegistry(
 
             if (!limiter.TryTake(peer))
             {
-                LogRateLimited(logger, SourceNetwork.Describe(peer));
+                if (_refusalLog.TryLog(out var dropped))
+                {
+                    LogRateLimited(logger, SourceNetwork.Describe(peer), dropped);
+                }
+
                 throw refusals.RateLimited($"too many registrations from network {SourceNetwork.Describe(peer)} (limit {options.RegistrationsPerNetworkPerHour} per hour); try again later");
             }
         }
 
         var (record, secret) = await IssueAsync(async key => await store.InsertKeyAsync(key, null, cancellationToken), cancellationToken);
         metrics.Registrations.Inc();
-        LogIssued(logger, record.KeyId, SourceNetwork.Describe(peer));
+        if (_registrationLog.TryLog(out var unlogged))
+        {
+            LogIssued(logger, record.KeyId, SourceNetwork.Describe(peer), unlogged);
+        }
+
         return Reply(record, secret);
     }
 
@@ -630,8 +643,8 @@ public sealed partial class KeyRegistry(
         ExpiresAt = Timestamp.FromDateTimeOffset(record.ExpiresAt),
     };
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Key {KeyId} issued to a mirror in {Network}")]
-    private static partial void LogIssued(ILogger logger, string keyId, string network);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Key {KeyId} issued to a mirror in {Network} ({Unlogged} more issued without a log line)")]
+    private static partial void LogIssued(ILogger logger, string keyId, string network, long unlogged);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Key {OldKeyId} rotated to {NewKeyId}")]
     private static partial void LogRotated(ILogger logger, string oldKeyId, string newKeyId);
@@ -639,8 +652,8 @@ public sealed partial class KeyRegistry(
     [LoggerMessage(Level = LogLevel.Information, Message = "Key {KeyId} ended ({Status}): {Reason}")]
     private static partial void LogEnded(ILogger logger, string keyId, KeyStatus status, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Registration refused: rate limit reached for {Network}")]
-    private static partial void LogRateLimited(ILogger logger, string network);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registration refused: rate limit reached for {Network} ({Dropped} more refusals not logged)")]
+    private static partial void LogRateLimited(ILogger logger, string network, long dropped);
 
     private sealed class KeyEntry(KeyRecord record)
     {

@@ -1,3 +1,4 @@
+using AdHocMirror.Contracts;
 using System.Net;
 using System.Net.Sockets;
 
@@ -36,7 +37,7 @@ public static class SourceNetwork
         error = string.Empty;
         if (string.IsNullOrWhiteSpace(text) || !text.Contains('/', StringComparison.Ordinal))
         {
-            error = $"'{text}' is not a CIDR prefix (e.g. 198.51.100.0/24 or 2001:db8::/48)";
+            error = $"{InputText.Quote(text)} is not a CIDR prefix (e.g. 198.51.100.0/24 or 2001:db8::/48)";
             return false;
         }
 
@@ -45,13 +46,13 @@ public static class SourceNetwork
             || !int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length)
             || length > (address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128))
         {
-            error = $"'{text}' is not a CIDR prefix (e.g. 198.51.100.0/24 or 2001:db8::/48)";
+            error = $"{InputText.Quote(text)} is not a CIDR prefix (e.g. 198.51.100.0/24 or 2001:db8::/48)";
             return false;
         }
 
         if (!IPNetwork.TryParse(text.Trim(), out network) || !network.BaseAddress.Equals(address))
         {
-            error = $"'{text}' has address bits set beyond the /{length} prefix";
+            error = $"{InputText.Quote(text)} has address bits set beyond the /{length} prefix";
             return false;
         }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Edge;
 using AdHocMirror.Coordinator.Keys;
 using AdHocMirror.Coordinator.Mirrors;
 using AdHocMirror.Coordinator.Observability;
@@ -29,6 +30,7 @@ public sealed partial class PingScheduler(
     TimeProvider clock,
     ILogger<PingScheduler> logger) : BackgroundService
 {
+    private const uint MaxActiveConnections = 10 * LoginValidation.MaxClientsLimit;
     private static readonly TimeSpan ChannelIdleLimit = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan MinimumSleep = TimeSpan.FromMilliseconds(1);
     private readonly Lock _gate = new();
@@ -215,7 +217,13 @@ public sealed partial class PingScheduler(
             }
             else
             {
-                LoginValidation.CheckVersions(reply.Versions);
+                // A valid proof does not make the rest true: an answer we could not store or show is a failed ping.
+                LoginValidation.CheckVersions(reply.Versions, clock.GetUtcNow());
+                if (reply.ActiveConnections > MaxActiveConnections)
+                {
+                    throw FieldRules.Invalid($"active_connections must be at most {MaxActiveConnections}");
+                }
+
                 good = reply;
                 result = "ok";
             }
@@ -223,7 +231,7 @@ public sealed partial class PingScheduler(
         catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
         {
             result = "failed";
-            LogPingFailed(logger, mirror.KeyId, e.StatusCode, e.Status.Detail);
+            LogPingFailed(logger, mirror.KeyId, e.StatusCode, InputText.Escape(e.Status.Detail.Length > 200 ? e.Status.Detail[..200] : e.Status.Detail));
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
+using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Edge;
 using Grpc.Core;
 
 namespace AdHocMirror.Coordinator.Sessions;
@@ -10,8 +12,15 @@ public static class LoginValidation
 {
     public const int MaxSoftwareLength = 200;
     public const uint MaxClientsLimit = 100_000;
+    public const int MaxUriLength = 1024;
 
-    public static void Check(LoginRequest request, IPAddress? peer, PingAddressPolicy policy)
+    /// <summary>The rsync module every daemon serves (ahm-daemon's DaemonOptions.RsyncModule).</summary>
+    public const string RsyncPath = "/gentoo-portage";
+
+    /// <summary>The git repository every daemon serves (ahm-daemon's DaemonOptions.GitRepository).</summary>
+    public const string GitPath = "/gentoo.git";
+
+    public static void Check(LoginRequest request, IPAddress? peer, PingAddressPolicy policy, DateTimeOffset now)
     {
         var endpoints = request.Endpoints ?? throw Invalid("endpoints are required");
         if (endpoints.RsyncUri.Length == 0 && endpoints.GitUri.Length == 0)
@@ -19,8 +28,8 @@ public static class LoginValidation
             throw Invalid("endpoints: at least one of rsync_uri and git_uri is required");
         }
 
-        CheckUri("rsync_uri", endpoints.RsyncUri, "rsync");
-        CheckUri("git_uri", endpoints.GitUri, "git");
+        CheckUri("rsync_uri", endpoints.RsyncUri, "rsync", RsyncPath);
+        CheckUri("git_uri", endpoints.GitUri, "git", GitPath);
         CheckPingAddress(endpoints.PingAddress, peer, policy);
         if (request.Limits is null || request.Limits.MaxClients == 0)
         {
@@ -37,7 +46,7 @@ public static class LoginValidation
             throw Invalid($"software is longer than {MaxSoftwareLength} characters");
         }
 
-        CheckVersions(request.Versions, endpoints);
+        CheckVersions(request.Versions, now, endpoints);
         CheckServeTo(request.ServeTo);
     }
 
@@ -67,11 +76,17 @@ public static class LoginValidation
         }
     }
 
-    public static void CheckVersions(IEnumerable<TreeVersion> versions, MirrorEndpoints? endpoints = null)
+    public static void CheckVersions(IEnumerable<TreeVersion> versions, DateTimeOffset now, MirrorEndpoints? endpoints = null)
     {
         var seen = new HashSet<Protocol>();
+        var index = 0;
         foreach (var version in versions)
         {
+            if (index >= 2)
+            {
+                throw Invalid("versions: at most one version per protocol");
+            }
+
             if (version.Protocol is not (Protocol.Rsync or Protocol.Git))
             {
                 throw Invalid("versions: each version needs a protocol (rsync or git)");
@@ -87,30 +102,54 @@ public static class LoginValidation
                 throw Invalid($"versions: the {version.Protocol} version has no generated time");
             }
 
-            if (version.Commit.Length > 64 || version.Commit.Any(c => !char.IsAsciiHexDigit(c)))
-            {
-                throw Invalid($"versions: '{version.Commit}' is not a hex commit id");
-            }
+            FieldRules.CheckVersion($"versions[{index}]", version, now);
 
             if (endpoints is not null && ((version.Protocol == Protocol.Rsync && endpoints.RsyncUri.Length == 0) || (version.Protocol == Protocol.Git && endpoints.GitUri.Length == 0)))
             {
                 throw Invalid($"versions: a {version.Protocol} version is reported but no {version.Protocol} endpoint is served");
             }
+
+            index++;
         }
     }
 
-    private static void CheckUri(string field, string text, string scheme)
+    /// <summary>
+    /// An endpoint is exactly what a daemon serves: SCHEME://HOST[:PORT]/FIXED-PATH, port 1-65535. The path is
+    /// compared as sent, before any unescaping or dot-segment folding, so no variant of it passes.
+    /// </summary>
+    private static void CheckUri(string field, string text, string scheme, string path)
     {
         if (text.Length == 0)
         {
             return;
         }
 
-        if (text.Length > 1024 || !Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != scheme
-            || uri.Host.Length == 0 || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0
-            || uri.AbsolutePath.Length <= 1 || uri.HostNameType == UriHostNameType.Unknown)
+        var shape = $"endpoints.{field} {InputText.Quote(text)} is not {scheme}://HOST[:PORT]{path}";
+        var prefix = scheme + "://";
+        if (text.Length > MaxUriLength || !text.StartsWith(prefix, StringComparison.Ordinal) || !Uri.TryCreate(text, UriKind.Absolute, out var uri))
         {
-            throw Invalid($"endpoints.{field} '{Truncate(text)}' is not a {scheme}://HOST[:PORT]/PATH URI");
+            throw Invalid(shape);
+        }
+
+        var slash = text.IndexOf('/', prefix.Length);
+        var authority = slash < 0 ? text[prefix.Length..] : text[prefix.Length..slash];
+        if (slash < 0 || !string.Equals(text[slash..], path, StringComparison.Ordinal)
+            || authority.Length == 0 || authority.Contains('@', StringComparison.Ordinal) || authority.Contains('%', StringComparison.Ordinal)
+            || uri.Host.Length == 0 || uri.HostNameType is UriHostNameType.Unknown or UriHostNameType.Basic
+            || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.AbsolutePath != path)
+        {
+            throw Invalid(shape);
+        }
+
+        // Uri accepts ":0" and an empty ":" and reports the scheme's default (or none) for them.
+        var portColon = authority.LastIndexOf(':');
+        if (portColon >= 0 && portColon > authority.LastIndexOf(']'))
+        {
+            var portText = authority[(portColon + 1)..];
+            if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535 || portText.Length > 5)
+            {
+                throw Invalid($"endpoints.{field} {InputText.Quote(text)}: the port must be 1 to 65535");
+            }
         }
     }
 
@@ -119,7 +158,7 @@ public static class LoginValidation
         var colon = text.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
         {
-            throw Invalid($"endpoints.ping_address '{Truncate(text)}' is not HOST:PORT");
+            throw Invalid($"endpoints.ping_address {InputText.Quote(text)} is not HOST:PORT");
         }
 
         var host = text[..colon];
@@ -134,7 +173,7 @@ public static class LoginValidation
         {
             if (!isAddress)
             {
-                throw Invalid($"endpoints.ping_address '{Truncate(text)}' must be IP:PORT (or [IPv6]:PORT) of the address you connect from");
+                throw Invalid($"endpoints.ping_address {InputText.Quote(text)} must be IP:PORT (or [IPv6]:PORT) of the address you connect from");
             }
 
             var unmapped = address!.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
@@ -145,11 +184,9 @@ public static class LoginValidation
         }
         else if (!isAddress && Uri.CheckHostName(host) != UriHostNameType.Dns)
         {
-            throw Invalid($"endpoints.ping_address '{Truncate(text)}' has no valid host");
+            throw Invalid($"endpoints.ping_address {InputText.Quote(text)} has no valid host");
         }
     }
 
-    private static string Truncate(string text) => text.Length > 80 ? text[..80] + "…" : text;
-
-    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+    private static RpcException Invalid(string message) => FieldRules.Invalid(message);
 }

@@ -32,7 +32,7 @@ public sealed partial class SessionBook(
 {
     public async Task<LoginReply> LoginAsync(MirrorKey key, LoginRequest request, IPAddress? peer, CancellationToken cancellationToken)
     {
-        LoginValidation.Check(request, peer, options.PingAddressPolicy);
+        LoginValidation.Check(request, peer, options.PingAddressPolicy, clock.GetUtcNow());
         if (peer is not null && directory.CountFrom(peer, key.KeyId) >= keyOptions.MaxMirrorsPerAddress)
         {
             throw refusals.RateLimited($"too many live mirrors from one address (limit {keyOptions.MaxMirrorsPerAddress})");
@@ -76,7 +76,7 @@ public sealed partial class SessionBook(
             throw refusals.SessionSuperseded();
         }
 
-        LoginValidation.CheckVersions(request.Versions, mirror.Endpoints);
+        LoginValidation.CheckVersions(request.Versions, clock.GetUtcNow(), mirror.Endpoints);
         if (!directory.ReportVersions(key.KeyId, sessionId, request.Versions))
         {
             throw refusals.SessionSuperseded();

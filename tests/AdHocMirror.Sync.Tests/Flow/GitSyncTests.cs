@@ -15,16 +15,16 @@ public sealed class GitSyncTests
     {
         await using var world = await SyncWorld.CreateAsync(officialTree: null);
         var served = world.Dir.Combine("git-served");
-        var upstream = Path.Combine(served, "gentoo");
+        var upstream = Path.Combine(served, "gentoo.git");
         var first = await GentooGitTree.CreateAsync(upstream, new GentooTreeOptions { Seed = 3, Files = 200, Timestamp = SyncWorld.V1 }, world.Key);
         await using var daemon = await GitDaemon.StartAsync("127.0.0.5", served);
-        await world.LoginAsync("127.0.0.5", new MirrorEndpoints { GitUri = daemon.UriFor("gentoo") }, SyncWorld.Version(Protocol.Git, SyncWorld.V1, first));
+        await world.LoginAsync("127.0.0.5", new MirrorEndpoints { GitUri = daemon.UriFor("gentoo.git") }, SyncWorld.Version(Protocol.Git, SyncWorld.V1, first));
         var noOfficial = $"git://127.0.0.1:{FreePort.Next()}/gentoo";
 
         var run = await world.SyncAsync("--protocol", "git", "--official", noOfficial);
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(daemon.UriFor("gentoo"), run.Source);
+        Assert.Equal(daemon.UriFor("gentoo.git"), run.Source);
         Assert.Equal(first, await HeadAsync(world));
         Assert.True(await VerifiesAsync(world), "installed checkout verifies");
         var download = Path.Combine(world.Repository, "distfiles", "foo-1.0.tar.gz");
@@ -33,7 +33,7 @@ public sealed class GitSyncTests
 
         await GentooTree.NextVersionAsync(upstream, seed: 9, changes: 6, SyncWorld.V2, key: null);
         var second = await GentooGitTree.CommitAsync(upstream, world.Key, SyncWorld.V2, "Next version");
-        await world.LoginAsync("127.0.0.6", new MirrorEndpoints { GitUri = daemon.UriFor("gentoo") }, SyncWorld.Version(Protocol.Git, SyncWorld.V2, second));
+        await world.LoginAsync("127.0.0.6", new MirrorEndpoints { GitUri = daemon.UriFor("gentoo.git") }, SyncWorld.Version(Protocol.Git, SyncWorld.V2, second));
 
         var next = await world.SyncAsync("--official", noOfficial); // protocol now from the repository (.git)
 
@@ -53,11 +53,11 @@ public sealed class GitSyncTests
     {
         await using var world = await SyncWorld.CreateAsync(officialTree: null);
         var served = world.Dir.Combine("git-served");
-        var upstream = Path.Combine(served, "gentoo");
+        var upstream = Path.Combine(served, "gentoo.git");
         await GentooGitTree.CreateAsync(upstream, new GentooTreeOptions { Seed = 3, Files = 60, Timestamp = SyncWorld.V1 }, world.Key);
         var unsigned = await GentooGitTree.CommitAsync(upstream, key: null, SyncWorld.V2, "Unsigned");
         await using var daemon = await GitDaemon.StartAsync("127.0.0.5", served);
-        await world.LoginAsync("127.0.0.5", new MirrorEndpoints { GitUri = daemon.UriFor("gentoo") }, SyncWorld.Version(Protocol.Git, SyncWorld.V2, unsigned));
+        await world.LoginAsync("127.0.0.5", new MirrorEndpoints { GitUri = daemon.UriFor("gentoo.git") }, SyncWorld.Version(Protocol.Git, SyncWorld.V2, unsigned));
 
         var run = await world.SyncAsync("--protocol", "git", "--official", $"git://127.0.0.1:{FreePort.Next()}/gentoo");
 
