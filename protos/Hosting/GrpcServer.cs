@@ -73,6 +73,8 @@ public sealed class GrpcServer : IAsyncDisposable
         services(builder.Services);
 
         var app = builder.Build();
+        app.UseRouting();
+        app.Use(next => context => BoundUnaryCallAsync(context, next, limits.MaxUnaryCallDuration));
         map(app);
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
@@ -82,6 +84,20 @@ public sealed class GrpcServer : IAsyncDisposable
             return Task.CompletedTask;
         });
         return new GrpcServer(app, listeners);
+    }
+
+    /// <summary>Resets a unary call's stream once it has run <paramref name="limit"/>, whatever it is waiting for.</summary>
+    private static async Task BoundUnaryCallAsync(HttpContext context, RequestDelegate next, TimeSpan limit)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method.Type != Grpc.Core.MethodType.Unary)
+        {
+            await next(context);
+            return;
+        }
+
+        using var bound = new CancellationTokenSource(limit);
+        await using var abort = bound.Token.UnsafeRegister(static state => ((HttpContext)state!).Abort(), context);
+        await next(context);
     }
 
     private static void Configure(KestrelServerOptions kestrel, IReadOnlyList<GrpcEndpoint> endpoints, GrpcServerLimits limits, List<(ListenOptions Options, bool Tls)> listeners)

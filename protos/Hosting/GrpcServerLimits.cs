@@ -32,6 +32,13 @@ public sealed record GrpcServerLimits
 
     public TimeSpan BodyGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Longest a unary call may take, body included; its stream is then reset. The body-rate check above usually ends a
+    /// stalled call first, but Kestrel applies it per HTTP/2 connection and may leave streams open; this bound always
+    /// holds. Real calls take milliseconds. Streaming calls (Health/Watch, WatchAudit, reflection) are not bounded.
+    /// </summary>
+    public TimeSpan MaxUnaryCallDuration { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>An idle connection is pinged after this long, and closed when the ping is not answered in <see cref="KeepAlivePingTimeout"/>.</summary>
     public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -42,14 +42,22 @@ public sealed partial class UnexpectedErrorInterceptor(ILogger<UnexpectedErrorIn
             return null;
         }
 
-        if (e is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        // A call torn down by its deadline or its caller can fail anywhere (grpc-dotnet races a deadline against a
+        // write in progress): that is the deadline's doing, not a fault of ours, and anyone can cause it at will.
+        if (context.CancellationToken.IsCancellationRequested)
         {
-            return new RpcException(new Status(StatusCode.Cancelled, "call ended by the caller or its deadline"));
+            LogEndedByCaller(logger, context.Method, e.GetType().Name);
+            return context.Deadline <= DateTime.UtcNow
+                ? new RpcException(new Status(StatusCode.DeadlineExceeded, "deadline exceeded"))
+                : new RpcException(new Status(StatusCode.Cancelled, "call cancelled"));
         }
 
         LogUnexpected(logger, context.Method, e);
         return new RpcException(new Status(StatusCode.Internal, "internal error"));
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} ended by its caller or deadline ({Exception})")]
+    private static partial void LogEndedByCaller(ILogger logger, string method, string exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} failed unexpectedly")]
     private static partial void LogUnexpected(ILogger logger, string method, Exception exception);

@@ -50,8 +50,9 @@ public static class DaemonHost
         }
 
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        // A caller that resets its stream or lets its deadline pass is routine, and anyone can cause it: not worth a line each.
-        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        // What grpc-dotnet logs itself is transport trouble that callers cause (resets, deadlines racing a write), which
+        // anyone can trigger at will; handler failures are logged once by UnexpectedErrorInterceptor.
+        builder.Logging.AddFilter("Grpc", LogLevel.Critical);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         var services = builder.Services;
         services.AddSingleton(options);

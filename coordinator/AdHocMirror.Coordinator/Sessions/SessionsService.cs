@@ -29,7 +29,7 @@ public sealed class SessionsService(SessionBook sessions) : Contracts.V1.Session
 
     private static string SessionOf(ServerCallContext context)
     {
-        var session = context.RequestHeaders.GetValue(Credentials.SessionHeader);
+        var session = context.Header(Credentials.SessionHeader);
         if (string.IsNullOrEmpty(session))
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"missing '{Credentials.SessionHeader}' metadata: send the session id from Login"));

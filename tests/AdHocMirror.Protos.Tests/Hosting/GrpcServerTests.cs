@@ -64,12 +64,27 @@ public sealed class GrpcServerTests
     public async Task Calls_that_never_send_their_body_are_ended_by_the_server_after_the_grace_period()
     {
         await using var server = await InteropServer.StartAsync();
-        var slowest = await HostileCaller.BodilessCallsAsync(server.Address, "/ahm.test.Interop/Echo", calls: 200, giveUpAfter: TimeSpan.FromSeconds(60));
-        // The grace period is 5 s; the rest is slack for a busy machine. Without a body-rate limit these stay open for ever.
-        Assert.True(slowest < TimeSpan.FromSeconds(20), $"slowest bodiless call ended after {slowest.TotalSeconds:F1} s");
+        var ended = await HostileCaller.BodilessCallsAsync(server.Address, "/ahm.test.Interop/Echo", calls: 200, giveUpAfter: TimeSpan.FromSeconds(60));
+        var slowest = ended[^1].After;
+        // The unary-call bound is 15 s (the body rate usually ends them sooner); the rest is slack for a busy machine.
+        // Without either these stay open for ever.
+        Assert.True(slowest < TimeSpan.FromSeconds(25), $"slowest bodiless call ended after {slowest.TotalSeconds:F1} s: {string.Join(", ", ended.GroupBy(e => e.How).Select(g => $"{g.Key} {g.Count()}"))}");
 
         using var channel = Clients.GrpcChannels.Create("http://" + server.Address);
         Assert.Equal("after", (await new Interop.Interop.InteropClient(channel).EchoAsync(new EchoRequest { Text = "after" }, Clients.Calls.WithTimeout(TimeSpan.FromSeconds(10)))).Text);
+    }
+
+    [Fact]
+    public async Task A_unary_call_is_ended_by_the_server_after_its_maximum_duration_whatever_the_handler_does()
+    {
+        await using var server = await InteropServer.StartAsync(new GrpcServerLimits { MaxUnaryCallDuration = TimeSpan.FromSeconds(1), MaxReceiveMessageSize = 4096 });
+        using var channel = Clients.GrpcChannels.Create("http://" + server.Address);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await new Interop.Interop.InteropClient(channel).EchoAsync(
+            new EchoRequest { SleepMs = 60_000 }, Clients.Calls.WithTimeout(TimeSpan.FromSeconds(60))));
+        Assert.NotEqual(StatusCode.DeadlineExceeded, error.StatusCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"ended after {watch.Elapsed.TotalSeconds:F1} s");
+        Assert.Equal("next", (await new Interop.Interop.InteropClient(channel).EchoAsync(new EchoRequest { Text = "next" }, Clients.Calls.WithTimeout(TimeSpan.FromSeconds(10)))).Text);
     }
 
     [Fact]

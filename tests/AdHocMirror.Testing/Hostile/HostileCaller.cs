@@ -47,34 +47,43 @@ public static class HostileCaller
     }
 
     /// <summary>
-    /// Opens <paramref name="calls"/> unary calls to <paramref name="path"/> that send headers and then nothing, over
-    /// as many connections as the server's stream limit needs; returns how long the server took to end the slowest one.
+    /// Opens <paramref name="calls"/> unary calls to <paramref name="path"/> that send headers and then nothing, each on
+    /// a connection of its own; returns how long each took to be ended, and how.
     /// </summary>
-    public static async Task<TimeSpan> BodilessCallsAsync(string address, string path, int calls, TimeSpan giveUpAfter)
+    public static async Task<IReadOnlyList<(TimeSpan After, string How)>> BodilessCallsAsync(string address, string path, int calls, TimeSpan giveUpAfter)
     {
-        var clients = Enumerable.Range(0, (calls / 90) + 1).Select(_ => NewClient(giveUpAfter)).ToArray();
+        // A connection each: Kestrel may end stalled calls by closing their connection with GOAWAY, and HttpClient then
+        // sends the streams it counts as unprocessed again on a new connection, so calls sharing one would measure the
+        // client's re-sending rather than the server.
+        var clients = Enumerable.Range(0, calls).Select(_ => NewClient(giveUpAfter)).ToArray();
         var started = Stopwatch.StartNew();
-        var slowest = TimeSpan.Zero;
-        var gate = new Lock();
+        var ended = new System.Collections.Concurrent.ConcurrentBag<(TimeSpan, string)>();
         try
         {
             var open = Enumerable.Range(0, calls).Select(async i =>
             {
                 using var request = Request(address, path, new NeverEndingContent());
+                string how;
                 try
                 {
                     using var response = await clients[i % clients.Length].SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
                     await response.Content.ReadAsByteArrayAsync();
+                    how = $"answered {Header(response.Headers, "grpc-status") ?? Header(response.TrailingHeaders, "grpc-status") ?? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)}";
                 }
-                catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+                catch (OperationCanceledException) when (started.Elapsed < giveUpAfter)
                 {
-                    // The server reset the stream or closed the connection: that is it ending the call.
+                    how = "cancelled by the server"; // HttpClient reports an RST_STREAM(CANCEL) this way
+                }
+                catch (OperationCanceledException)
+                {
+                    how = "still open when the client gave up";
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException)
+                {
+                    how = "reset"; // the server reset the stream or closed the connection: that is it ending the call
                 }
 
-                lock (gate)
-                {
-                    slowest = started.Elapsed > slowest ? started.Elapsed : slowest;
-                }
+                ended.Add((started.Elapsed, how));
             });
             await Task.WhenAll(open);
         }
@@ -86,7 +95,7 @@ public static class HostileCaller
             }
         }
 
-        return slowest;
+        return ended.OrderBy(e => e.Item1).ToList();
     }
 
     /// <summary>Sends <paramref name="count"/> malformed requests to the listener; returns what came back, by kind.</summary>

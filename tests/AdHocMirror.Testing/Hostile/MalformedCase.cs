@@ -85,6 +85,24 @@ public sealed class FuzzReport
         }
     }
 
+    /// <summary>How many requests of <paramref name="kind"/> ended with <paramref name="outcome"/>.</summary>
+    public int Count(string outcome, string kind)
+    {
+        lock (_gate)
+        {
+            return _outcomes.TryGetValue(kind, out var byOutcome) ? byOutcome.GetValueOrDefault(outcome) : 0;
+        }
+    }
+
+    /// <summary>How many requests, of any kind but <paramref name="kinds"/>, ended with <paramref name="outcome"/>.</summary>
+    public int CountExcept(string outcome, IReadOnlyCollection<string> kinds)
+    {
+        lock (_gate)
+        {
+            return _outcomes.Where(p => !kinds.Contains(p.Key)).Sum(p => p.Value.GetValueOrDefault(outcome));
+        }
+    }
+
     public void Record(string kind, string outcome, string message)
     {
         lock (_gate)
@@ -96,7 +114,10 @@ public sealed class FuzzReport
             }
 
             byOutcome[outcome] = byOutcome.GetValueOrDefault(outcome) + 1;
-            if ((message.Contains("Exception", StringComparison.Ordinal) || message.Contains("   at ", StringComparison.Ordinal) || message.Length > 300) && _leaks.Count < 20)
+            // An exception's type, text or stack, or an echo of the request; grpc-dotnet's fixed "Exception was thrown by
+            // handler." for a message it cannot read names nothing.
+            if ((message.Contains("Exception:", StringComparison.Ordinal) || message.Contains("System.", StringComparison.Ordinal)
+                || message.Contains("   at ", StringComparison.Ordinal) || message.Length > 300) && _leaks.Count < 20)
             {
                 _leaks.Add($"{kind} → {outcome}: {message[..Math.Min(message.Length, 300)]}");
             }
