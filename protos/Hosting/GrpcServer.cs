@@ -107,7 +107,7 @@ public sealed class GrpcServer : IAsyncDisposable
         kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalSize;
         kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
         kestrel.Limits.KeepAliveTimeout = limits.IdleConnectionTimeout;
-        kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(limits.MinRequestBodyBytesPerSecond, limits.BodyGracePeriod);
+        kestrel.Limits.MinRequestBodyDataRate = null; // see GrpcServerLimits.MaxUnaryCallDuration
         kestrel.Limits.Http2.MaxStreamsPerConnection = limits.MaxStreamsPerConnection;
         kestrel.Limits.Http2.MaxRequestHeaderFieldSize = limits.MaxRequestHeadersTotalSize;
         kestrel.Limits.Http2.KeepAlivePingDelay = limits.KeepAlivePingDelay;

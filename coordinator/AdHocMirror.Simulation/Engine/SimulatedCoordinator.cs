@@ -42,7 +42,10 @@ public sealed class SimulatedCoordinator : IDisposable
 
         // No GeoIP database: a client is placed by its location hint, as `ahm-sync --near LAT,LON` places one.
         var locator = new Locator(new LocationOverrides(options.Geo.Overrides), null, options.Geo.HintMaxKm);
-        // The volunteers' privacy as the configuration sets it (reveal budget, rate limit), on the coordinator's own classes.
+        // The reveal budget and the rate limit work per client network, and the simulated clients' made-up addresses have
+        // no realistic spread over networks (many share a /24): both are off here, so the figures are matching's own.
+        options.Privacy.RevealBudget = 0;
+        options.Privacy.FindMirrorPerMinute = 0;
         var budget = new RevealBudget(options.Privacy);
         var privacy = new MatchingPrivacy(
             new ClientNetworks(options.Privacy, store, clock, NullLogger<ClientNetworks>.Instance),

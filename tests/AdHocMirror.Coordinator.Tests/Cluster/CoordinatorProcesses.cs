@@ -34,6 +34,7 @@ public sealed class CoordinatorProcesses : IAsyncDisposable
                     "--listen", $"127.0.0.1:{port}", "--admin-listen", $"127.0.0.1:{adminPort}", "--metrics-listen", "off", "--data-dir", dir,
                     "--store", $"postgres://{PostgresServer.User}@127.0.0.1:{server.Port}/{database}", "--store-password-file", server.PasswordFile,
                     "--ping-interval", "3s", "--ping-timeout", "1s", "--ping-failures", "2", "--ping-address", "any",
+                    "--reveal-budget", "off", "--findmirror-per-minute", "off",
                     "--heartbeat-interval", "250ms", "--coordinator-timeout", "2s", "--change-poll-interval", "100ms", "--registrations-per-hour", "10000",
                     .. extraArgs,
                 ]);

@@ -9,24 +9,6 @@ public sealed class PostgresCoordinatorStoreTests(PostgresServer server) : Coord
     private string _connectionString = string.Empty;
 
     [SkippableFact]
-    public async Task Coordinators_on_one_database_agree_on_each_reveal_window_secret_and_forget_old_windows()
-    {
-        using var first = (PostgresCoordinatorStore)await OpenFreshAsync();
-        using var second = new PostgresCoordinatorStore(_connectionString);
-        await second.OpenAsync();
-
-        var kept = await first.GetOrAddRevealSecretAsync(100, [1, 2, 3]);
-        Assert.Equal([1, 2, 3], kept);
-        Assert.Equal([1, 2, 3], await second.GetOrAddRevealSecretAsync(100, [9, 9, 9]));
-        Assert.Equal([7], await second.GetOrAddRevealSecretAsync(101, [7]));
-        Assert.Equal([7], await first.GetOrAddRevealSecretAsync(101, [8]));
-
-        // Two windows on, the oldest is gone: the next proposal for it would be taken afresh.
-        await first.GetOrAddRevealSecretAsync(102, [5]);
-        Assert.Equal("101,102", (await server.PsqlAsync("SELECT string_agg(number::text, ',' ORDER BY number) FROM reveal_windows", Database())).Stdout.Trim());
-    }
-
-    [SkippableFact]
     public async Task Coordinators_starting_at_once_migrate_the_schema_once()
     {
         Skip.If(PostgresServer.SkipReason is not null, PostgresServer.SkipReason);

@@ -60,7 +60,6 @@ public sealed class HostileCallerTests(ITestOutputHelper output)
         {
             using var warm = GrpcChannels.Create("http://" + address);
             await HostileCaller.DeadlinesAsync(warm, calls: 100, parallel);
-            await HostileCaller.BodilessCallsAsync(address, methods[0], calls: 20, giveUpAfter: TimeSpan.FromSeconds(60));
             await HostileCaller.FuzzAsync(address, methods, count: 1000, seed: 1);
         }
 
@@ -73,8 +72,8 @@ public sealed class HostileCallerTests(ITestOutputHelper output)
             output.WriteLine($"{name}: 1,000 watches with deadlines on one connection: {string.Join(", ", deadlines.Select(p => $"{p.Key} {p.Value}"))}");
             Assert.Equal(1000, deadlines.GetValueOrDefault(StatusCode.DeadlineExceeded));
 
-            // Reported here and asserted in-process (tests/AdHocMirror.Protos.Tests, GrpcServerTests): on a machine loaded
-            // ~40 deep by other builds a few of these were still open to HttpClient at 60 s, which a CI run must not hang on.
+            // Reported here, asserted in-process (tests/AdHocMirror.Protos.Tests, GrpcServerTests): the servers reset them
+            // at their 30 s unary-call bound; on a machine loaded ~40 deep a few looked open to HttpClient at 60 s.
             var ended = await HostileCaller.BodilessCallsAsync(address, methods[0], calls: 200, giveUpAfter: TimeSpan.FromSeconds(60));
             output.WriteLine($"{name}: 200 calls without a body ended after {ended[0].After.TotalSeconds:F1}–{ended[^1].After.TotalSeconds:F1} s: {string.Join(", ", ended.GroupBy(e => e.How).Select(g => $"{g.Key} {g.Count()}"))}");
 

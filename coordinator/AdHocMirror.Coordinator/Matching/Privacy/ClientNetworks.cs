@@ -76,9 +76,10 @@ public partial class ClientNetworks(PrivacyOptions options, IRevealSecrets secre
                 // Once per window; the store is local (SQLite) or answers within the bound.
                 secret = secrets.GetOrAddRevealSecretAsync(window, proposed).WaitAsync(TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
             }
-            catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or System.Data.Common.DbException)
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException or System.Data.Common.DbException or Grpc.Core.RpcException)
             {
                 // The budget still holds in this process; only agreement with other coordinators is lost for the window.
+                // A shared store that is away (UNAVAILABLE) must not stop FindMirror, which answers from memory.
                 LogSecretUnavailable(logger, window, e.Message);
                 secret = proposed;
             }
