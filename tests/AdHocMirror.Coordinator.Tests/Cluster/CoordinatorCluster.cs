@@ -25,13 +25,15 @@ public sealed class CoordinatorCluster : IAsyncDisposable
     private readonly PostgresServer _server;
     private readonly string _connectionString;
     private readonly TimeSpan _leaseTtl;
+    private readonly TimeSpan _deadAfter;
     private readonly List<FakeMirror> _mirrors = [];
 
-    private CoordinatorCluster(PostgresServer server, string connectionString, TimeSpan leaseTtl)
+    private CoordinatorCluster(PostgresServer server, string connectionString, TimeSpan leaseTtl, TimeSpan deadAfter)
     {
         _server = server;
         _connectionString = connectionString;
         _leaseTtl = leaseTtl;
+        _deadAfter = deadAfter;
     }
 
     public List<Node> Nodes { get; } = [];
@@ -39,10 +41,12 @@ public sealed class CoordinatorCluster : IAsyncDisposable
     /// <summary>The shared database, with the password, for tests that write to it behind the coordinators' backs.</summary>
     public string ConnectionString => _server.WithPassword(_connectionString);
 
-    public static async Task<CoordinatorCluster> StartAsync(PostgresServer server, int nodes, TimeSpan? leaseTtl = null)
+    /// <param name="deadAfter">How long a silent coordinator counts as live (2 s unless given): longer where
+    /// a test needs the views to stay put on a busy machine.</param>
+    public static async Task<CoordinatorCluster> StartAsync(PostgresServer server, int nodes, TimeSpan? leaseTtl = null, TimeSpan? deadAfter = null)
     {
         Skip.If(PostgresServer.SkipReason is not null, PostgresServer.SkipReason);
-        var cluster = new CoordinatorCluster(server, await server.CreateDatabaseAsync(), leaseTtl ?? TimeSpan.FromMinutes(1));
+        var cluster = new CoordinatorCluster(server, await server.CreateDatabaseAsync(), leaseTtl ?? TimeSpan.FromMinutes(1), deadAfter ?? TimeSpan.FromSeconds(2));
         for (var i = 0; i < nodes; i++)
         {
             await cluster.AddNodeAsync();
@@ -73,7 +77,7 @@ public sealed class CoordinatorCluster : IAsyncDisposable
         options.Pings.Timeout = TimeSpan.FromSeconds(1);
         options.Pings.FailuresToOffline = 2;
         options.Cluster.HeartbeatInterval = TimeSpan.FromMilliseconds(250);
-        options.Cluster.DeadAfter = TimeSpan.FromSeconds(2);
+        options.Cluster.DeadAfter = _deadAfter;
         options.Cluster.ChangePollInterval = TimeSpan.FromMilliseconds(100);
         options.Matching.LeaseTtl = _leaseTtl;
         options.Geo.Overrides.AddRange(Swarm.Places);
