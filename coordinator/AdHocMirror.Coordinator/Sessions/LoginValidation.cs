@@ -50,6 +50,13 @@ public static class LoginValidation
         CheckServeTo(request.ServeTo);
     }
 
+    /// <summary>
+    /// Checks a login read back from the store, as a login is checked when it arrives but without the
+    /// caller (long gone) or the ping-address policy of that day: rows written before a rule existed, or
+    /// by an older coordinator, must not reach the mirror directory and break pings or admin views.
+    /// </summary>
+    public static void CheckStored(LoginRequest request, DateTimeOffset now) => Check(request, null, PingAddressPolicy.Any, now);
+
     /// <summary>Half the earth's circumference, rounded down: no two places are farther apart.</summary>
     public const uint MaxRadiusKm = 20_000;
 

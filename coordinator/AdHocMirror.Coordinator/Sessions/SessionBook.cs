@@ -6,6 +6,7 @@ using AdHocMirror.Coordinator.Mirrors;
 using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Coordinator.Storage;
 using Google.Protobuf;
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging;
 
@@ -108,7 +109,13 @@ public sealed partial class SessionBook(
                 continue;
             }
 
-            OpenStored(session);
+            if (ReadStored(session) is not { } login)
+            {
+                await store.DeleteSessionAsync(session.KeyId, session.SessionId, cancellationToken);
+                continue; // the daemon's next call finds no session and logs in again, with what it has now
+            }
+
+            OpenStored(session, login);
             pings.PingWithin(session.KeyId, session.SessionId, pingOptions.Interval);
         }
     }
@@ -139,7 +146,12 @@ public sealed partial class SessionBook(
                 return; // the key's own change follows, or came first and ended it
             }
 
-            OpenStored(session);
+            if (ReadStored(session) is not { } login)
+            {
+                return; // the coordinator that restores it drops the row; nothing invalid is offered meanwhile
+            }
+
+            OpenStored(session, login);
             pings.PingSoon(keyId, session.SessionId);
         }
 
@@ -154,9 +166,25 @@ public sealed partial class SessionBook(
     public IReadOnlyList<string> KeysNotIn(IReadOnlySet<string> present) =>
         directory.List().Where(m => !present.Contains(m.KeyId)).Select(m => m.KeyId).ToList();
 
-    private void OpenStored(SessionRecord session)
+    /// <summary>The stored login, checked by today's rules; null (and a warning) when it fails them.</summary>
+    private LoginRequest? ReadStored(SessionRecord session)
     {
-        var login = LoginRequest.Parser.ParseFrom(session.Login);
+        try
+        {
+            var login = LoginRequest.Parser.ParseFrom(session.Login);
+            LoginValidation.CheckStored(login, clock.GetUtcNow());
+            _ = Convert.FromHexString(session.SessionSecret);
+            return login;
+        }
+        catch (Exception e) when (e is InvalidProtocolBufferException or RpcException or FormatException)
+        {
+            LogStoredRefused(logger, session.KeyId, e is RpcException rpc ? rpc.Status.Detail : "unreadable row");
+            return null;
+        }
+    }
+
+    private void OpenStored(SessionRecord session, LoginRequest login)
+    {
         var location = session.Latitude is { } lat && session.Longitude is { } lon
             ? new MirrorLocation(new GeoPoint { Latitude = lat, Longitude = lon }, session.Place, Geo.GeoPlace.CountryInName(session.Place), Geo.Continents.Of(Geo.GeoPlace.CountryInName(session.Place)))
             : null;
@@ -175,6 +203,9 @@ public sealed partial class SessionBook(
         host = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
         return IPAddress.TryParse(host, out var address) ? address : null;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stored session of mirror {KeyId} dropped: {Reason}")]
+    private static partial void LogStoredRefused(ILogger logger, string keyId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mirror {KeyId} logged out")]
     private static partial void LogLogout(ILogger logger, string keyId);
