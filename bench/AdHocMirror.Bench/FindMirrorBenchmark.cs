@@ -355,7 +355,7 @@ public static partial class FindMirrorBenchmark
         var body = Path.GetTempFileName();
         try
         {
-            await File.WriteAllBytesAsync(body, WireBenchmark.Frame(request));
+            await File.WriteAllBytesAsync(body, AdHocMirror.Testing.Hostile.RawGrpc.Frame(request));
             var run = await ExternalProcess.RunAsync("h2load",
             [
                 "-D", seconds.ToString(CultureInfo.InvariantCulture), "-c", "1", "-t", "1", "-m", "64",

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using AdHocMirror.Hosting;
 using AdHocMirror.Testing;
+using AdHocMirror.Testing.Hostile;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,16 +17,6 @@ namespace AdHocMirror.Bench;
 /// </summary>
 public static partial class WireBenchmark
 {
-    /// <summary>A gRPC length-prefixed message (uncompressed), as h2load sends it.</summary>
-    public static byte[] Frame(Google.Protobuf.IMessage message)
-    {
-        var payload = Google.Protobuf.MessageExtensions.ToByteArray(message);
-        var frame = new byte[5 + payload.Length];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)payload.Length);
-        payload.CopyTo(frame, 5);
-        return frame;
-    }
-
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var s) ? s : 5;
@@ -53,7 +44,7 @@ public static partial class WireBenchmark
         if (ExternalProcess.Exists("h2load"))
         {
             var body = Path.GetTempFileName();
-            await File.WriteAllBytesAsync(body, Frame(new HealthCheckRequest()));
+            await File.WriteAllBytesAsync(body, RawGrpc.Frame(new HealthCheckRequest()));
             var total = Math.Max(10_000, (int)(ours * seconds));
             var run = await ExternalProcess.RunAsync("h2load",
             [

@@ -69,8 +69,9 @@ public sealed class HostileCallerTests(ITestOutputHelper output)
         {
             using var channel = GrpcChannels.Create("http://" + address);
             var deadlines = await HostileCaller.DeadlinesAsync(channel, calls: 1000, parallel);
-            output.WriteLine($"{name}: 1,000 watches with deadlines on one connection: {string.Join(", ", deadlines.Select(p => $"{p.Key} {p.Value}"))}");
-            Assert.Equal(1000, deadlines.GetValueOrDefault(StatusCode.DeadlineExceeded));
+            output.WriteLine($"{name}: 1,000 watches with deadlines on one connection: {string.Join(", ", deadlines.Select(p => $"{(p.Key == HostileCaller.Shed ? "reset by the server" : p.Key)} {p.Value}"))}");
+            Assert.True(deadlines.Keys.All(c => c is StatusCode.DeadlineExceeded or HostileCaller.Shed), name);
+            Assert.True(deadlines.GetValueOrDefault(StatusCode.DeadlineExceeded) >= 800, name);
 
             // Reported here, asserted in-process (tests/AdHocMirror.Protos.Tests, GrpcServerTests): the servers reset them
             // at their 30 s unary-call bound; on a machine loaded ~40 deep a few looked open to HttpClient at 60 s.

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace AdHocMirror.Testing.Hostile;
 
 /// <summary>One malformed gRPC request: a kind (for the report), a path, a body, a content type and extra headers.</summary>
@@ -15,15 +13,15 @@ public sealed record MalformedCase(string Kind, string Path, byte[] Body, string
         var payload = Bytes(random, random.Next(0, 256));
         return random.Next(10) switch
         {
-            0 => new("random payload", path, Frame(0, payload, (uint)payload.Length), "application/grpc", []),
-            1 => new("truncated frame", path, Frame(0, payload, (uint)payload.Length + 1 + (uint)random.Next(1000)), "application/grpc", []),
-            2 => new("huge length prefix", path, Frame(0, payload, uint.MaxValue - (uint)random.Next(1000)), "application/grpc", []),
-            3 => new("compressed without encoding", path, Frame(1, payload, (uint)payload.Length), "application/grpc", random.Next(2) == 0 ? [] : [("grpc-encoding", "snappy")]),
-            4 => new("bad grpc-timeout", path, Frame(0, [], 0), "application/grpc", [("grpc-timeout", BadTimeouts[random.Next(BadTimeouts.Length)])]),
-            5 => new("bad content-type", path, Frame(0, payload, (uint)payload.Length), random.Next(4) == 0 ? null : BadContentTypes[random.Next(BadContentTypes.Length)], []),
-            6 => new("bad metadata", path, Frame(0, [], 0), "application/grpc", BadMetadata(random)),
-            7 => new("oversized headers", path, Frame(0, [], 0), "application/grpc", [("x-padding", new string('a', 20_000 + random.Next(60_000)))]),
-            8 => new("unknown method", "/" + Text(random, 1 + random.Next(40)) + "/" + Text(random, random.Next(20)), Frame(0, payload, (uint)payload.Length), "application/grpc", []),
+            0 => new("random payload", path, RawGrpc.Frame(0, payload, (uint)payload.Length), "application/grpc", []),
+            1 => new("truncated frame", path, RawGrpc.Frame(0, payload, (uint)payload.Length + 1 + (uint)random.Next(1000)), "application/grpc", []),
+            2 => new("huge length prefix", path, RawGrpc.Frame(0, payload, uint.MaxValue - (uint)random.Next(1000)), "application/grpc", []),
+            3 => new("compressed without encoding", path, RawGrpc.Frame(1, payload, (uint)payload.Length), "application/grpc", random.Next(2) == 0 ? [] : [("grpc-encoding", "snappy")]),
+            4 => new("bad grpc-timeout", path, RawGrpc.Frame(0, [], 0), "application/grpc", [("grpc-timeout", BadTimeouts[random.Next(BadTimeouts.Length)])]),
+            5 => new("bad content-type", path, RawGrpc.Frame(0, payload, (uint)payload.Length), random.Next(4) == 0 ? null : BadContentTypes[random.Next(BadContentTypes.Length)], []),
+            6 => new("bad metadata", path, RawGrpc.Frame(0, [], 0), "application/grpc", BadMetadata(random)),
+            7 => new("oversized headers", path, RawGrpc.Frame(0, [], 0), "application/grpc", [("x-padding", new string('a', 20_000 + random.Next(60_000)))]),
+            8 => new("unknown method", "/" + Text(random, 1 + random.Next(40)) + "/" + Text(random, random.Next(20)), RawGrpc.Frame(0, payload, (uint)payload.Length), "application/grpc", []),
             _ => new("garbage body", path, payload, "application/grpc", []),
         };
     }
@@ -36,15 +34,6 @@ public sealed record MalformedCase(string Kind, string Path, byte[] Body, string
         3 => [("authorization", "Bearer " + new string('f', 32) + "." + Text(random, 64))],
         _ => Enumerable.Range(0, 200).Select(i => ($"x-meta-{i}", Text(random, 40))).ToArray(),
     };
-
-    private static byte[] Frame(byte flag, byte[] payload, uint declaredLength)
-    {
-        var frame = new byte[5 + payload.Length];
-        frame[0] = flag;
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), declaredLength);
-        payload.CopyTo(frame, 5);
-        return frame;
-    }
 
     private static byte[] Bytes(Random random, int length)
     {
