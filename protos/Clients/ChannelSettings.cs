@@ -22,4 +22,7 @@ public sealed record ChannelSettings
 
     /// <summary>Longest wait before a channel over several servers tries again when none answered (grpc-dotnet's default is 2 min).</summary>
     public TimeSpan MaxReconnectBackoff { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a channel over several servers leaves out one that let a call's deadline pass unanswered.</summary>
+    public TimeSpan SetAsideAfterDeadline { get; init; } = TimeSpan.FromMinutes(1);
 }

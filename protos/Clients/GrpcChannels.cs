@@ -48,7 +48,8 @@ public static class GrpcChannels
     /// <summary>
     /// One channel to several servers of one service (coordinators on one database): grpc-dotnet's <c>pick_first</c>
     /// balancer over every listed URL and every address each name resolves to (<see cref="AddressListResolver"/>), so
-    /// calls go to the first that accepts a connection and move to the next when it refuses or drops connections.
+    /// calls go to the first that accepts a connection and move to the next when it refuses or drops connections, or
+    /// (<see cref="DeadlineWatch"/>) lets a call's deadline pass without answering.
     /// </summary>
     public static GrpcChannel Create(ServiceAddresses addresses, ChannelSettings? settings = null)
     {
@@ -56,9 +57,12 @@ public static class GrpcChannels
         settings ??= new ChannelSettings();
         var options = Options(settings);
         options.Credentials = addresses.IsSecure ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
+        var resolvers = new AddressListResolverFactory(addresses.Targets);
         options.ServiceProvider = new ServiceCollection()
-            .AddSingleton<ResolverFactory>(new AddressListResolverFactory(addresses.Targets))
+            .AddSingleton<ResolverFactory>(resolvers)
             .BuildServiceProvider();
+        // The balancer moves on from refused and dropped connections by itself; a hung server is set aside here.
+        options.HttpHandler = new DeadlineWatch(resolvers, settings.SetAsideAfterDeadline) { InnerHandler = options.HttpHandler! };
         // A server that comes back is tried again within seconds, not grpc-dotnet's default two minutes.
         options.MaxReconnectBackoff = settings.MaxReconnectBackoff;
         var config = new ServiceConfig { LoadBalancingConfigs = { new PickFirstConfig() } };

@@ -42,6 +42,25 @@ public sealed class FailoverChannelTests
     }
 
     [Fact]
+    public async Task A_server_that_lets_a_deadline_pass_unanswered_is_set_aside_and_the_next_call_goes_to_the_next()
+    {
+        await using var first = await InteropServer.StartAsync();
+        await using var second = await InteropServer.StartAsync();
+        using var channel = GrpcChannels.Create(ServiceAddresses.Parse("http://" + first.Address, "http://" + second.Address));
+        var client = new Interop.Interop.InteropClient(channel);
+        Assert.Equal("first", (await client.EchoAsync(new EchoRequest { Text = "first" }, Quick)).Text);
+
+        // Connected, but the answer never comes in time (a hung coordinator).
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.EchoAsync(new EchoRequest { SleepMs = 10_000 }, Calls.WithTimeout(TimeSpan.FromSeconds(1))));
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+
+        Assert.Equal("next", (await client.EchoAsync(new EchoRequest { Text = "next" }, Quick)).Text);
+        Assert.Equal(2, first.Service.Calls);
+        Assert.Equal(1, second.Service.Calls);
+    }
+
+    [Fact]
     public async Task Over_TLS_the_certificate_is_checked_against_the_configured_name_not_the_address()
     {
         using var dir = new TempDir("ahm-tls");

@@ -39,6 +39,29 @@ public sealed class CoordinatorFailoverTests
     }
 
     [Fact]
+    public async Task A_first_coordinator_that_accepts_connections_but_never_answers_is_passed_over_within_the_coordinator_timeout()
+    {
+        await using var world = await SyncWorld.CreateAsync();
+        var mirror = await world.AddMirrorAsync(2, "v2", SyncWorld.V2);
+        // A hung coordinator: the kernel accepts its connections, nothing ever answers.
+        var hung = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        hung.Start();
+        try
+        {
+            var run = await world.SyncAsync(
+                "--coordinator", $"http://127.0.0.1:{((System.Net.IPEndPoint)hung.LocalEndpoint).Port}", "--coordinator", world.CoordinatorAddress!, "--coordinator-timeout", "6s");
+
+            Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+            Assert.Equal(mirror.Uri, run.Source);
+            Assert.True(Assert.Single(run.Attempts).GetProperty("reported").GetBoolean(), run.ToString());
+        }
+        finally
+        {
+            hung.Stop();
+        }
+    }
+
+    [Fact]
     public async Task With_every_coordinator_dead_the_sync_falls_back_to_the_official_mirror_saying_so()
     {
         await using var world = await SyncWorld.CreateAsync(coordinator: false);
