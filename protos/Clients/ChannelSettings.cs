@@ -19,4 +19,10 @@ public sealed record ChannelSettings
 
     /// <summary>Retry the idempotent calls on UNAVAILABLE through the gRPC service config (off for pings: a failed ping is information).</summary>
     public bool RetryIdempotentCalls { get; init; } = true;
+
+    /// <summary>Longest wait before a channel over several servers tries again when none answered (grpc-dotnet's default is 2 min).</summary>
+    public TimeSpan MaxReconnectBackoff { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a channel over several servers leaves out one that let a call's deadline pass unanswered.</summary>
+    public TimeSpan SetAsideAfterDeadline { get; init; } = TimeSpan.FromMinutes(1);
 }

@@ -5,7 +5,9 @@ using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AdHocMirror.Clients;
 
@@ -34,7 +36,47 @@ public static class GrpcChannels
     public static GrpcChannel Create(string address, ChannelSettings? settings = null)
     {
         settings ??= new ChannelSettings();
-        var target = Parse(address);
+        var options = Options(settings);
+        if (settings.RetryIdempotentCalls)
+        {
+            options.ServiceConfig = new ServiceConfig { MethodConfigs = { RetryIdempotent() } };
+        }
+
+        return GrpcChannel.ForAddress(Parse(address), options);
+    }
+
+    /// <summary>
+    /// One channel to several servers of one service (coordinators on one database): grpc-dotnet's <c>pick_first</c>
+    /// balancer over every listed URL and every address each name resolves to (<see cref="AddressListResolver"/>), so
+    /// calls go to the first that accepts a connection and move to the next when it refuses or drops connections, or
+    /// (<see cref="DeadlineWatch"/>) lets a call's deadline pass without answering.
+    /// </summary>
+    public static GrpcChannel Create(ServiceAddresses addresses, ChannelSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        settings ??= new ChannelSettings();
+        var options = Options(settings);
+        options.Credentials = addresses.IsSecure ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
+        var resolvers = new AddressListResolverFactory(addresses.Targets);
+        options.ServiceProvider = new ServiceCollection()
+            .AddSingleton<ResolverFactory>(resolvers)
+            .BuildServiceProvider();
+        // The balancer moves on from refused and dropped connections by itself; a hung server is set aside here.
+        options.HttpHandler = new DeadlineWatch(resolvers, settings.SetAsideAfterDeadline) { InnerHandler = options.HttpHandler! };
+        // A server that comes back is tried again within seconds, not grpc-dotnet's default two minutes.
+        options.MaxReconnectBackoff = settings.MaxReconnectBackoff;
+        var config = new ServiceConfig { LoadBalancingConfigs = { new PickFirstConfig() } };
+        if (settings.RetryIdempotentCalls)
+        {
+            config.MethodConfigs.Add(RetryIdempotent());
+        }
+
+        options.ServiceConfig = config;
+        return GrpcChannel.ForAddress($"{AddressListResolverFactory.Scheme}:///{(addresses.IsSecure ? "tls" : "h2c")}", options);
+    }
+
+    private static GrpcChannelOptions Options(ChannelSettings settings)
+    {
         var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
@@ -61,35 +103,34 @@ public static class GrpcChannels
             };
         }
 
-        var options = new GrpcChannelOptions
+        return new GrpcChannelOptions
         {
             HttpHandler = handler,
             DisposeHttpClient = true,
             MaxReceiveMessageSize = settings.MaxReceiveMessageSize,
             MaxSendMessageSize = settings.MaxSendMessageSize,
         };
-        if (settings.RetryIdempotentCalls)
-        {
-            var retry = new MethodConfig
-            {
-                RetryPolicy = new RetryPolicy
-                {
-                    MaxAttempts = 3,
-                    InitialBackoff = TimeSpan.FromMilliseconds(200),
-                    MaxBackoff = TimeSpan.FromSeconds(2),
-                    BackoffMultiplier = 2,
-                    RetryableStatusCodes = { StatusCode.Unavailable },
-                },
-            };
-            foreach (var name in Idempotent)
-            {
-                retry.Names.Add(name);
-            }
+    }
 
-            options.ServiceConfig = new ServiceConfig { MethodConfigs = { retry } };
+    private static MethodConfig RetryIdempotent()
+    {
+        var retry = new MethodConfig
+        {
+            RetryPolicy = new RetryPolicy
+            {
+                MaxAttempts = 3,
+                InitialBackoff = TimeSpan.FromMilliseconds(200),
+                MaxBackoff = TimeSpan.FromSeconds(2),
+                BackoffMultiplier = 2,
+                RetryableStatusCodes = { StatusCode.Unavailable },
+            },
+        };
+        foreach (var name in Idempotent)
+        {
+            retry.Names.Add(name);
         }
 
-        return GrpcChannel.ForAddress(target, options);
+        return retry;
     }
 
     /// <summary>Calls on <paramref name="channel"/> that present <paramref name="token"/> as <c>authorization: Bearer</c> (staff's admin token).</summary>

@@ -31,20 +31,30 @@ public static class DaemonCommandLine
         var config = new Option<FileInfo?>("--config") { Description = $"Settings file [default: {DefaultConfig}, if present]", Recursive = true };
         var root = new RootCommand("ahm-daemon: serve a verified Gentoo tree to nearby users over rsync and git, as an Ad Hoc Mirror volunteer.");
         root.Options.Add(config);
-        var flags = new List<(string Key, Option<string?> Option)>();
+        var flags = new List<(string Key, Option Option)>();
         foreach (var (key, description) in DaemonSettings.Known)
         {
-            var option = new Option<string?>("--" + key.Replace('_', '-')) { Description = description, Recursive = true };
+            // Several coordinators: the flag may be repeated, as well as list them in one value.
+            Option option = key == "coordinator"
+                ? new Option<string[]>("--coordinator") { Description = description + " (repeatable)", Recursive = true, AllowMultipleArgumentsPerToken = false }
+                : new Option<string?>("--" + key.Replace('_', '-')) { Description = description, Recursive = true };
             flags.Add((key, option));
             root.Options.Add(option);
         }
+
+        string? Flag(ParseResult parsed, Option option) => option switch
+        {
+            Option<string[]> many => parsed.GetValue(many) is { Length: > 0 } values ? string.Join(' ', values) : null,
+            Option<string?> one => parsed.GetValue(one),
+            _ => null,
+        };
 
         DaemonOptions Bind(ParseResult parsed)
         {
             var file = parsed.GetValue(config) is { } explicitFile
                 ? SettingsFile.Read(explicitFile.FullName)
                 : File.Exists(DefaultConfig) ? SettingsFile.Read(DefaultConfig) : new Dictionary<string, string?>();
-            var overrides = flags.Where(f => parsed.GetValue(f.Option) is not null).ToDictionary(f => f.Key, f => parsed.GetValue(f.Option));
+            var overrides = flags.Select(f => (f.Key, Value: Flag(parsed, f.Option))).Where(f => f.Value is not null).ToDictionary(f => f.Key, f => f.Value);
             return DaemonSettings.Bind(file, overrides);
         }
 

@@ -1,3 +1,4 @@
+using AdHocMirror.Clients;
 namespace AdHocMirror.Daemon.Configuration;
 
 /// <summary>Which protocols the mirror serves.</summary>
@@ -19,8 +20,18 @@ public sealed class DaemonOptions
     public const string RsyncModule = "gentoo-portage";
     public const string GitRepository = "gentoo.git";
 
-    /// <summary>The coordinator's gRPC address, e.g. https://ahm.gentoo.org:7470.</summary>
-    public Uri Coordinator { get; set; } = new("http://127.0.0.1:7470");
+    /// <summary>
+    /// The coordinators' gRPC addresses (several on one database, or one name with several addresses), e.g.
+    /// https://ahm.gentoo.org:7470: the session goes to the first that answers and moves on when it goes away.
+    /// </summary>
+    public ServiceAddresses Coordinators { get; set; } = ServiceAddresses.Parse("http://127.0.0.1:7470");
+
+    /// <summary>The first coordinator; setting it makes it the only one.</summary>
+    public Uri Coordinator
+    {
+        get => Coordinators.Targets[0];
+        set => Coordinators = ServiceAddresses.Parse(value?.ToString());
+    }
 
     /// <summary>PEM certificates trusted for the coordinator's TLS (besides the system's).</summary>
     public string? CoordinatorTrust { get; set; }

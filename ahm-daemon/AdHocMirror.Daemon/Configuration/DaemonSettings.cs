@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using AdHocMirror.Clients;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Hosting;
 
@@ -14,7 +15,7 @@ public static class DaemonSettings
     /// <summary>The settings understood, with their meaning (for --help and for refusing typos).</summary>
     public static IReadOnlyDictionary<string, string> Known { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
-        ["coordinator"] = "coordinator URL, http(s)://HOST:PORT [http://127.0.0.1:7470]",
+        ["coordinator"] = "coordinator URL, http(s)://HOST:PORT; several (coordinators on one database) separated by spaces or commas, each address of a name counted as one [http://127.0.0.1:7470]",
         ["coordinator_trust"] = "PEM file of certificates trusted for the coordinator's TLS",
         ["public_host"] = "host name or address advertised to clients [127.0.0.1]",
         ["listen"] = "address the ping, rsync and git listeners bind [0.0.0.0]",
@@ -67,12 +68,18 @@ public static class DaemonSettings
         var options = new DaemonOptions();
         if (values.TryGetValue("coordinator", out var coordinator))
         {
-            if (!Uri.TryCreate(coordinator, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
+            var words = coordinator.Split([' ', ',', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            if (words.FirstOrDefault(w => !Uri.TryCreate(w, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0) is { } bad)
             {
-                throw new SettingsException($"coordinator: '{coordinator}' is not an http:// or https:// URL");
+                throw new SettingsException($"coordinator: '{bad}' is not an http:// or https:// URL");
             }
 
-            options.Coordinator = uri;
+            if (!ServiceAddresses.TryParse(words, out var coordinators, out var error))
+            {
+                throw new SettingsException("coordinator: " + error);
+            }
+
+            options.Coordinators = coordinators;
         }
 
         if (values.TryGetValue("coordinator_trust", out var trust) && trust.Length > 0)

@@ -8,7 +8,11 @@ using Grpc.Core;
 
 namespace AdHocMirror.Daemon.Session;
 
-/// <summary>The channel to the coordinator and its typed clients; calls carry a deadline so a silent coordinator cannot hang us.</summary>
+/// <summary>
+/// The channel to the coordinators and its typed clients; calls carry a deadline so a silent coordinator cannot hang
+/// us. With several coordinators (or a name with several addresses) the channel uses the first that accepts a
+/// connection and moves to the next when it refuses or drops them (<see cref="GrpcChannels.Create(ServiceAddresses, ChannelSettings?)"/>).
+/// </summary>
 public sealed class CoordinatorConnection : IDisposable
 {
     public static readonly string Software = "ahm-daemon/" + typeof(CoordinatorConnection).Assembly.GetName().Version?.ToString(3);
@@ -17,7 +21,7 @@ public sealed class CoordinatorConnection : IDisposable
     public CoordinatorConnection(DaemonOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _channel = GrpcChannels.Create(options.Coordinator.ToString().TrimEnd('/'), new ChannelSettings
+        _channel = GrpcChannels.Create(options.Coordinators, new ChannelSettings
         {
             TrustedCertificatesFile = options.CoordinatorTrust,
             ConnectTimeout = TimeSpan.FromSeconds(10),

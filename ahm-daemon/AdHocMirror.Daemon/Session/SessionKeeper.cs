@@ -16,6 +16,9 @@ namespace AdHocMirror.Daemon.Session;
 /// The session with the coordinator: logs in once a verified snapshot is served, reports each new version, rotates
 /// the key when due, notices a lost session (no pings, refusals) and logs in again; when the coordinator is away it
 /// retries with exponential backoff and jitter. Logs out on shutdown. A blacklisting stops the daemon.
+/// A session outlives the coordinator it was opened at: with several coordinators on one database it is shared, so a
+/// call that finds no coordinator is sent again with the same session (the channel moves on to another coordinator),
+/// and only a coordinator saying the session is unknown makes the daemon log in again.
 /// </summary>
 public sealed partial class SessionKeeper(
     DaemonOptions options,
@@ -30,7 +33,7 @@ public sealed partial class SessionKeeper(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        state.Update(s => s with { Coordinator = options.Coordinator.ToString(), Session = "waiting for a verified snapshot" });
+        state.Update(s => s with { Coordinator = options.Coordinators.ToString(), Session = "waiting for a verified snapshot" });
         try
         {
             while (state.ContractVersions().Count == 0)
@@ -163,7 +166,7 @@ public sealed partial class SessionKeeper(
                     return;
                 }
 
-                await ReportAsync(key, session, cancellationToken);
+                await ReportKeepingSessionAsync(key, session, cancellationToken);
                 lastContact = clock.GetUtcNow();
                 continue;
             }
@@ -172,7 +175,7 @@ public sealed partial class SessionKeeper(
             if (clock.GetUtcNow() - heard > silenceLimit)
             {
                 // Throws when the session or key is gone; otherwise the coordinator still knows us but cannot reach us.
-                await ReportAsync(key, session, cancellationToken);
+                await ReportKeepingSessionAsync(key, session, cancellationToken);
                 if (session.LastPingAt is null || clock.GetUtcNow() - session.LastPingAt > silenceLimit)
                 {
                     Log.NotPinged(logger, options.PingAddress, silenceLimit);
@@ -182,6 +185,41 @@ public sealed partial class SessionKeeper(
             }
         }
     }
+
+    /// <summary>
+    /// Reports with the session we hold until a coordinator answers: an unreachable or failing one is no reason to
+    /// give the session up, since another coordinator on the same database (or this one, back) still knows it.
+    /// Refusals (session superseded, key refused, banned) go to the caller, which logs in again or stops.
+    /// </summary>
+    private async Task ReportKeepingSessionAsync(StoredKey key, LiveSession session, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await ReportAsync(key, session, cancellationToken);
+                if (_backoff.Failures > 0)
+                {
+                    _backoff.Reset();
+                    Log.SessionKept(logger);
+                    state.Update(s => s with { Session = session.LastPingAt is null ? "logged in" : "online", SessionDetail = null });
+                }
+
+                return;
+            }
+            catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                var wait = _backoff.Next();
+                var (status, detail) = e is RpcException rpc ? (rpc.StatusCode.ToString(), rpc.Status.Detail) : ("Unavailable", e.Message);
+                Log.UnreachableKeepingSession(logger, status, detail, wait);
+                state.Update(s => s with { Session = "unreachable", SessionDetail = detail + " (session kept)" });
+                await Task.Delay(wait, clock, cancellationToken);
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception e) =>
+        e is RpcException rpc ? Refusal.Classify(rpc) == RefusalKind.Transient : e is HttpRequestException or IOException or TimeoutException;
 
     private async Task ReportAsync(StoredKey key, LiveSession session, CancellationToken cancellationToken)
     {
@@ -249,6 +287,12 @@ public sealed partial class SessionKeeper(
 
         [LoggerMessage(9, LogLevel.Error, "Session failed unexpectedly; retrying in {Delay}")]
         public static partial void Unexpected(ILogger logger, Exception exception, TimeSpan delay);
+
+        [LoggerMessage(10, LogLevel.Warning, "No coordinator answered ({Status}: {Detail}); keeping the session and retrying in {Delay}")]
+        public static partial void UnreachableKeepingSession(ILogger logger, string status, string detail, TimeSpan delay);
+
+        [LoggerMessage(11, LogLevel.Information, "Session kept: a coordinator accepted it again")]
+        public static partial void SessionKept(ILogger logger);
 
         [LoggerMessage(8, LogLevel.Critical, "Stopping: the coordinator blacklisted this mirror: {Reason}")]
         public static partial void Banned(ILogger logger, string reason);

@@ -22,7 +22,11 @@ public static class SyncCommandLine
     {
         var config = new Option<FileInfo?>("--config") { Description = "Settings file (key = value lines); flags override it" };
         var repo = new Option<string?>("--repo") { Description = "Repository to sync [default: its repos.conf location, else /var/db/repos/gentoo]" };
-        var coordinator = new Option<string?>("--coordinator") { Description = "Coordinator URL, e.g. https://ahm.example.org:7470" };
+        var coordinator = new Option<string[]>("--coordinator")
+        {
+            Description = "Coordinator URL, e.g. https://ahm.example.org:7470 (repeatable, or several separated by spaces: coordinators on one database, asked in turn when one is down)",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var trust = new Option<string?>("--coordinator-trust") { Description = "PEM file of certificates trusted for an https coordinator" };
         var noCoordinator = new Option<bool>("--no-coordinator") { Description = "Sync from the official mirrors only" };
         var protocol = new Option<string?>("--protocol") { Description = "rsync or git [default: what the repository uses]" };
@@ -53,7 +57,7 @@ public static class SyncCommandLine
             {
                 Config = parsed.GetValue(config)?.FullName,
                 Repo = parsed.GetValue(repo),
-                Coordinator = parsed.GetValue(coordinator),
+                Coordinator = parsed.GetValue(coordinator) is { Length: > 0 } coordinators ? string.Join(' ', coordinators) : null,
                 CoordinatorTrust = parsed.GetValue(trust),
                 NoCoordinator = parsed.GetValue(noCoordinator),
                 Protocol = parsed.GetValue(protocol),
@@ -92,6 +96,16 @@ public static class SyncCommandLine
         return parsed.Errors.Count > 0 ? ExitCodes.Usage : exit;
     }
 
+    /// <summary>
+    /// How long one coordinator address may take to accept a connection: within the connect timeout, and short enough
+    /// that a silent first address leaves time to try the next before the coordinator timeout runs out.
+    /// </summary>
+    private static TimeSpan CoordinatorConnectTimeout(SyncOptions options)
+    {
+        var share = options.CoordinatorTimeout / 2;
+        return share < options.ConnectTimeout ? share : options.ConnectTimeout;
+    }
+
     /// <summary>Runs one sync; <paramref name="stdout"/>/<paramref name="stderr"/> default to the console.</summary>
     public static async Task<int> RunAsync(SyncFlags flags, CancellationToken cancellationToken, TextWriter? stdout = null, TextWriter? stderr = null)
     {
@@ -119,8 +133,8 @@ public static class SyncCommandLine
         GrpcChannel? channel = null;
         try
         {
-            channel = options.Coordinator is { } url
-                ? GrpcChannels.Create(url, new ChannelSettings { TrustedCertificatesFile = options.CoordinatorTrust, ConnectTimeout = options.ConnectTimeout })
+            channel = options.Coordinators is { } coordinators
+                ? GrpcChannels.Create(coordinators, new ChannelSettings { TrustedCertificatesFile = options.CoordinatorTrust, ConnectTimeout = CoordinatorConnectTimeout(options) })
                 : null;
             var sync = new RepositorySync(options, output, channel is null ? null : new MatchingClient(channel));
             var result = await sync.RunAsync(interrupted.Token);

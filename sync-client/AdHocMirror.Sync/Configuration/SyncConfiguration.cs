@@ -1,4 +1,5 @@
 using System.Globalization;
+using AdHocMirror.Clients;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Hosting;
 
@@ -59,10 +60,18 @@ public static class SyncConfiguration
             _ => throw new SettingsException($"protocol: '{protocol}' is neither rsync nor git"),
         };
 
-        options.Coordinator = flags.NoCoordinator ? null : Setting(flags.Coordinator, "coordinator") ?? ahm?.SyncUri;
-        if (options.Coordinator is { } url && !IsHttpAddress(url))
+        // Several coordinators (one database behind them) may be listed, separated by spaces or commas.
+        if ((flags.NoCoordinator ? null : Setting(flags.Coordinator, "coordinator") ?? ahm?.SyncUri) is { } coordinators)
         {
-            throw new SettingsException($"coordinator: '{url}' is not a URL like https://HOST:PORT or http://HOST:PORT");
+            var words = coordinators.Split([' ', ',', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            if (words.FirstOrDefault(w => !IsHttpAddress(w)) is { } url)
+            {
+                throw new SettingsException($"coordinator: '{url}' is not a URL like https://HOST:PORT or http://HOST:PORT");
+            }
+
+            options.Coordinators = ServiceAddresses.TryParse(words, out var addresses, out var error)
+                ? addresses
+                : throw new SettingsException("coordinator: " + error);
         }
 
         options.CoordinatorTrust = Setting(flags.CoordinatorTrust, "coordinator_trust") ?? ahm?.Get("sync-ahm-coordinator-trust");

@@ -1,3 +1,4 @@
+using AdHocMirror.Clients;
 using AdHocMirror.Contracts.V1;
 
 namespace AdHocMirror.Sync.Configuration;
@@ -18,8 +19,14 @@ public sealed class SyncOptions
     /// <summary>The repository's name, passed to postsync hooks (repos.conf section, else profiles/repo_name).</summary>
     public string RepositoryName { get; set; } = "gentoo";
 
-    /// <summary>Coordinator gRPC address; null: sync from the official mirrors only.</summary>
-    public string? Coordinator { get; set; }
+    /// <summary>
+    /// The coordinators' gRPC addresses (several on one database, or one name with several addresses): the first that
+    /// answers is asked, the next when it is down; null: sync from the official mirrors only.
+    /// </summary>
+    public ServiceAddresses? Coordinators { get; set; }
+
+    /// <summary>The coordinators as written in messages (their URLs separated by spaces), or null.</summary>
+    public string? Coordinator => Coordinators?.ToString();
 
     /// <summary>PEM file of certificates trusted for an https:// coordinator.</summary>
     public string? CoordinatorTrust { get; set; }

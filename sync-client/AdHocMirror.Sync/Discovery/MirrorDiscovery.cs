@@ -33,14 +33,23 @@ public sealed class MirrorDiscovery(SyncOptions options, MatchingClient? matchin
             Count = options.Candidates,
         };
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // With several coordinators listed, the first attempt gets half the time: one that accepts the call but does
+        // not answer is set aside by the channel, and the second attempt goes to the next coordinator.
+        var nextOnDeadline = options.Coordinators is { Targets.Count: > 1 };
         FindMirrorReply reply;
         while (true)
         {
             var left = options.CoordinatorTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            var attempt = nextOnDeadline ? left / 2 : left;
             try
             {
-                reply = await matching.FindMirrorAsync(request, Calls.WithTimeout(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), cancellationToken: cancellationToken));
+                reply = await matching.FindMirrorAsync(request, Calls.WithTimeout(attempt > TimeSpan.Zero ? attempt : TimeSpan.FromMilliseconds(1), cancellationToken: cancellationToken));
                 break;
+            }
+            catch (RpcException rpc) when (rpc.StatusCode == StatusCode.DeadlineExceeded && nextOnDeadline && !cancellationToken.IsCancellationRequested)
+            {
+                nextOnDeadline = false;
+                say?.Invoke("a coordinator did not answer in time; asking the next");
             }
             catch (RpcException rpc) when (rpc.StatusCode == StatusCode.ResourceExhausted)
             {

@@ -76,12 +76,16 @@ class AhmSettings:
             errors.append(
                 f"{repo} has sync-type attribute, but is missing sync-uri attribute"
             )
-        elif not self.coordinator.startswith(("http://", "https://")):
-            errors.append(
-                f"{repo}: sync-uri must be the coordinator's URL (http://HOST:PORT or "
-                f"https://HOST:PORT) with sync-type = ahm, not '{self.coordinator}' "
-                "(an official mirror goes into sync-ahm-official)"
-            )
+        else:
+            # Several coordinators (on one database) may be listed, separated by spaces or commas.
+            for uri in self.coordinator.replace(",", " ").split():
+                if not uri.startswith(("http://", "https://")):
+                    errors.append(
+                        f"{repo}: sync-uri must be the coordinator's URL (http://HOST:PORT or "
+                        f"https://HOST:PORT), or several, with sync-type = ahm, not '{uri}' "
+                        "(an official mirror goes into sync-ahm-official)"
+                    )
+                    break
         if self.protocol is not None and self.protocol not in PROTOCOLS:
             errors.append(
                 f"{repo}: sync-ahm-protocol not one of: {{rsync, git}}: '{self.protocol}'"

@@ -33,6 +33,17 @@ public sealed class DaemonCommandLineTests
         }
     }
 
+    [Fact]
+    public async Task Coordinator_may_be_repeated_and_every_value_is_checked()
+    {
+        using var temp = new TempDir("ahm-daemon-flags");
+        var config = temp.Combine("daemon.conf");
+        await File.WriteAllTextAsync(config, $"state_dir = {temp.Combine("state")}\ntree_dir = {temp.Combine("tree")}\n");
+        var result = await ExternalProcess.RunAsync("dotnet", [DaemonProcess.Dll, "status", "--config", config, "--coordinator", "http://127.0.0.1:7470", "--coordinator", "ftp://b.example.org"]);
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.Contains("coordinator: 'ftp://b.example.org' is not an http:// or https:// URL", result.Stderr, StringComparison.Ordinal);
+    }
+
     [RootFact]
     public async Task Run_as_root_with_a_user_that_does_not_exist_exits_2_naming_the_user_setting()
     {

@@ -69,6 +69,19 @@ public sealed class DaemonSettingsTests
     }
 
     [Fact]
+    public void Several_coordinators_are_kept_in_order_and_a_list_of_mixed_schemes_is_refused()
+    {
+        var options = DaemonSettings.Bind(new Dictionary<string, string?> { ["coordinator"] = "https://a.example.org:7470 https://b.example.org:7470,https://c.example.org:7470" });
+        Assert.Equal(["https://a.example.org:7470/", "https://b.example.org:7470/", "https://c.example.org:7470/"], options.Coordinators.Targets.Select(t => t.ToString()));
+        Assert.Equal(new Uri("https://a.example.org:7470"), options.Coordinator);
+
+        var mixed = Assert.Throws<SettingsException>(() => DaemonSettings.Bind(new Dictionary<string, string?> { ["coordinator"] = "https://a.example.org:7470 http://b.example.org:7470" }));
+        Assert.StartsWith("coordinator:", mixed.Message, StringComparison.Ordinal);
+        var bare = Assert.Throws<SettingsException>(() => DaemonSettings.Bind(new Dictionary<string, string?> { ["coordinator"] = "https://a.example.org:7470 b.example.org:7470" }));
+        Assert.Contains("'b.example.org:7470'", bare.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unknown_settings_are_refused_so_typos_do_not_pass_silently()
     {
         var e = Assert.Throws<SettingsException>(() => DaemonSettings.Bind(new Dictionary<string, string?> { ["max_client"] = "3" }));

@@ -19,10 +19,13 @@ public sealed class MirrorWorld : IAsyncDisposable
 
     private MirrorWorld()
     {
-        Coordinator = new TestCoordinator(_temp.Combine("coordinator"));
     }
 
-    public TestCoordinator Coordinator { get; }
+    /// <summary>The first coordinator: where the daemon logs in, the only one unless the world has a cluster.</summary>
+    public TestCoordinator Coordinator => Coordinators[0];
+
+    /// <summary>All coordinators, in the order the daemon is given them.</summary>
+    public List<TestCoordinator> Coordinators { get; } = [];
 
     public OfficialUpstream Upstream { get; private set; } = null!;
 
@@ -42,11 +45,18 @@ public sealed class MirrorWorld : IAsyncDisposable
 
     public string? KeyId => State.Status.KeyId;
 
-    public static async Task<MirrorWorld> StartAsync(Dictionary<string, string?>? settings = null, bool startDaemon = true)
+    /// <param name="cluster">A PostgreSQL server: <paramref name="coordinators"/> coordinators on one new database of it, all given to the daemon.</param>
+    public static async Task<MirrorWorld> StartAsync(
+        Dictionary<string, string?>? settings = null, bool startDaemon = true, PostgresServer? cluster = null, int coordinators = 1)
     {
         var world = new MirrorWorld();
         world.Upstream = await OfficialUpstream.StartAsync(world._temp.Combine("upstream"));
-        await world.Coordinator.StartAsync();
+        var store = cluster is null ? ((string, string)?)null : (await cluster.CreateDatabaseAsync(), cluster.PasswordFile);
+        for (var i = 0; i < coordinators; i++)
+        {
+            world.Coordinators.Add(new TestCoordinator(world._temp.Combine(i == 0 ? "coordinator" : $"coordinator-{i}"), store));
+            await world.Coordinators[i].StartAsync();
+        }
         var values = world.Settings();
         foreach (var (key, value) in settings ?? [])
         {
@@ -67,7 +77,7 @@ public sealed class MirrorWorld : IAsyncDisposable
     /// <summary>The daemon.conf a volunteer would write, pointing at this world's servers.</summary>
     public Dictionary<string, string?> Settings() => new()
     {
-        ["coordinator"] = Coordinator.Url,
+        ["coordinator"] = string.Join(' ', Coordinators.Select(c => c.Url)),
         ["public_host"] = "127.0.0.1",
         ["listen"] = "127.0.0.1",
         ["ping_port"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -122,8 +132,9 @@ public sealed class MirrorWorld : IAsyncDisposable
     }
 
     /// <summary>Waits until the coordinator reports this daemon online and pinged, with the versions given.</summary>
-    public async Task<MirrorInfo> OnlineAsync(DateTimeOffset? version = null, TimeSpan? within = null)
+    public async Task<MirrorInfo> OnlineAsync(DateTimeOffset? version = null, TimeSpan? within = null, TestCoordinator? at = null)
     {
+        at ??= Coordinator;
         MirrorInfo? seen = null;
         await Eventually.TrueAsync(async () =>
         {
@@ -133,7 +144,7 @@ public sealed class MirrorWorld : IAsyncDisposable
                 return false;
             }
 
-            seen = await Coordinator.MirrorAsync(keyId);
+            seen = await at.MirrorAsync(keyId);
             return seen is { State: AdHocMirror.Contracts.V1.MirrorState.Online }
                 && (version is null || seen.Versions.All(v => v.Generated.ToDateTimeOffset() == version))
                 && seen.Versions.Count == (Options.ServesRsync ? 1 : 0) + (Options.ServesGit ? 1 : 0);
@@ -167,7 +178,10 @@ public sealed class MirrorWorld : IAsyncDisposable
             peer.Dispose();
         }
 
-        await Coordinator.DisposeAsync();
+        foreach (var coordinator in Coordinators)
+        {
+            await coordinator.DisposeAsync();
+        }
         if (Upstream is not null)
         {
             await Upstream.DisposeAsync();

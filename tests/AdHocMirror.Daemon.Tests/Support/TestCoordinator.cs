@@ -2,26 +2,40 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Admin;
 using AdHocMirror.Coordinator.Hosting;
+using AdHocMirror.Coordinator.Observability;
 using AdHocMirror.Coordinator.Sessions;
 using AdHocMirror.Testing;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace AdHocMirror.Daemon.Tests.Support;
 
-/// <summary>A real coordinator (its own host composition, SQLite in a temp dir) on loopback ports that survive a restart.</summary>
+/// <summary>
+/// A real coordinator (its own host composition, SQLite in a temp dir, or one of several on a shared PostgreSQL
+/// database) on loopback ports that survive a restart.
+/// </summary>
 public sealed class TestCoordinator : IAsyncDisposable
 {
     private readonly string _dataDir;
+    private readonly (string ConnectionString, string PasswordFile)? _store;
     private IHost? _host;
     private GrpcChannel? _adminChannel;
 
-    public TestCoordinator(string dataDir)
+    /// <param name="store">A PostgreSQL database (without its password) and the password's file: one of a cluster.</param>
+    public TestCoordinator(string dataDir, (string ConnectionString, string PasswordFile)? store = null)
     {
         _dataDir = dataDir;
+        _store = store;
         Port = FreePort.Next();
         AdminPort = FreePort.Next();
     }
+
+    /// <summary>The running coordinator's services (null when stopped).</summary>
+    public IServiceProvider? Services => _host?.Services;
+
+    /// <summary>Logins this coordinator answered since it started.</summary>
+    public double Logins => _host!.Services.GetRequiredService<CoordinatorMetrics>().Flatten().GetValueOrDefault("ahm_logins_total");
 
     public int Port { get; }
 
@@ -44,6 +58,16 @@ public sealed class TestCoordinator : IAsyncDisposable
         options.Pings.Timeout = TimeSpan.FromSeconds(2);
         options.Pings.FailuresToOffline = 2;
         options.Sessions.PingAddressPolicy = PingAddressPolicy.SameAsCaller;
+        if (_store is { } store)
+        {
+            // One of several on one database, with the short intervals of the coordinator's own cluster tests.
+            options.Store = store.ConnectionString;
+            options.StorePasswordFile = store.PasswordFile;
+            options.Cluster.HeartbeatInterval = TimeSpan.FromMilliseconds(250);
+            options.Cluster.DeadAfter = TimeSpan.FromSeconds(2);
+            options.Cluster.ChangePollInterval = TimeSpan.FromMilliseconds(100);
+        }
+
         _host = CoordinatorHost.Build(options, logging: _ => { });
         await _host.StartAsync();
         _adminChannel?.Dispose();

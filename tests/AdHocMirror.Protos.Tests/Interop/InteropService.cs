@@ -8,8 +8,14 @@ public sealed class InteropService : Interop.InteropBase
     /// <summary>Echo text that makes the handler throw an exception it did not mean as an answer.</summary>
     public const string Crash = "crash: NullReferenceException at Secret.Internals()";
 
+    private int _calls;
+
+    /// <summary>Echo calls this server received (which of several servers a channel used).</summary>
+    public int Calls => _calls;
+
     public override async Task<EchoReply> Echo(EchoRequest request, ServerCallContext context)
     {
+        Interlocked.Increment(ref _calls);
         if (request.SleepMs > 0)
         {
             await Task.Delay(request.SleepMs, context.CancellationToken);

@@ -127,6 +127,33 @@ public sealed class SyncConfigurationTests
     }
 
     [Fact]
+    public void Several_coordinators_in_sync_uri_or_flags_are_all_kept_in_order_and_a_mixed_list_is_refused()
+    {
+        using var dir = new TempDir("ahm-sync-conf");
+        var conf = dir.Combine("repos.conf");
+        File.WriteAllText(conf, $"""
+            [gentoo]
+            location = /srv/repos/gentoo
+            sync-type = ahm
+            sync-uri = https://a.example.org:7470 https://b.example.org:7470
+                https://c.example.org:7470
+            sync-openpgp-key-path = {Keyring(dir)}
+            """);
+
+        var options = SyncConfiguration.Build(new SyncFlags { ReposConf = conf });
+        Assert.Equal(["https://a.example.org:7470/", "https://b.example.org:7470/", "https://c.example.org:7470/"], options.Coordinators!.Targets.Select(t => t.ToString()));
+        Assert.Equal("https://a.example.org:7470 https://b.example.org:7470 https://c.example.org:7470", options.Coordinator);
+
+        var flags = SyncConfiguration.Build(new SyncFlags { ReposConf = conf, Coordinator = "http://127.0.0.1:7470,http://127.0.0.2:7470" });
+        Assert.Equal(2, flags.Coordinators!.Targets.Count);
+
+        var mixed = Assert.Throws<SettingsException>(() => SyncConfiguration.Build(new SyncFlags { ReposConf = conf, Coordinator = "https://a:1 http://b:2" }));
+        Assert.StartsWith("coordinator:", mixed.Message, StringComparison.Ordinal);
+        var bad = Assert.Throws<SettingsException>(() => SyncConfiguration.Build(new SyncFlags { ReposConf = conf, Coordinator = "https://a:1 rsync://b/x" }));
+        Assert.Contains("'rsync://b/x'", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Rsync_options_that_keep_the_tree_are_taken_others_are_refused_naming_the_flag()
     {
         using var dir = new TempDir("ahm-sync-conf");
