@@ -87,11 +87,29 @@ public sealed partial class ManifestTreeVerifier
             toCheck = toCheck.Concat(inside.Where(e => e.Entry.Tag != ManifestTag.Manifest && e.Entry.Sha512 is not null));
         }
 
-        long files = 0, bytes = 0;
+        long files = 0, bytes = 0, hashedAhead = 0;
+        var ahead = _options.HashedAhead is { } hashing && hashing.Root == root ? hashing : null;
+        if (ahead is not null)
+        {
+            // From here on the tree is complete: what was not hashed during the transfer is hashed below, on every core.
+            await ahead.StopAsync();
+        }
+
         // Off the caller's thread: the walk and the hashing are synchronous and take seconds on a full tree.
         await Task.Run(() => Parallel.ForEach(toCheck, parallel, expectation =>
         {
-            var problem = Check(Path.Combine(root, expectation.Entry.Path), expectation.Entry);
+            var full = Path.Combine(root, expectation.Entry.Path);
+            TreeProblem? problem;
+            if (ahead is not null && ahead.TryGet(expectation.Entry.Path, full, out var size, out var sha512))
+            {
+                problem = Judge(expectation.Entry, size, sha512);
+                Interlocked.Increment(ref hashedAhead);
+            }
+            else
+            {
+                problem = Check(full, expectation.Entry);
+            }
+
             if (problem is not null)
             {
                 problems.Add(problem);
@@ -118,6 +136,7 @@ public sealed partial class ManifestTreeVerifier
             FilesChecked = files,
             BytesChecked = bytes,
             FilesSkipped = skipped,
+            FilesHashedAhead = hashedAhead,
             Delta = delta,
             Elapsed = clock.Elapsed,
         };
@@ -562,6 +581,12 @@ public sealed partial class ManifestTreeVerifier
         return hash.SequenceEqual(entry.Sha512) ? null
             : new TreeProblem(entry.Path, TreeProblemKind.HashMismatch, "SHA512 differs from the Manifest");
     }
+
+    /// <summary>The same judgement as <see cref="Hash"/>, on a size and hash read while the tree arrived.</summary>
+    private static TreeProblem? Judge(ManifestEntry entry, long size, byte[] sha512) =>
+        size != entry.Size ? new TreeProblem(entry.Path, TreeProblemKind.SizeMismatch, $"size {size}, Manifest says {entry.Size}")
+        : sha512.AsSpan().SequenceEqual(entry.Sha512) ? null
+        : new TreeProblem(entry.Path, TreeProblemKind.HashMismatch, "SHA512 differs from the Manifest");
 
     private static partial class Log
     {

@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using AdHocMirror.Tree.Native;
+using AdHocMirror.Tree.Rsync;
+
+namespace AdHocMirror.Tree.Manifests;
+
+/// <summary>
+/// SHA512 of the files rsync reports received, computed while the transfer still runs, so that verification afterwards
+/// hashes only what is not known yet. Nothing here decides anything: verification compares each hash with the signed
+/// Manifests exactly as it compares a hash it computes itself, and takes one only when the file still has the
+/// <see cref="ContentStamp"/> it had when it was read (same inode, size, mtime and ctime, the ctime older than the
+/// clock read before the read began), so a file rewritten in place or replaced after it was hashed is hashed again.
+/// A file is taken up once rsync reports the next one: by then it is complete and renamed into place.
+/// </summary>
+public sealed class FilesHashedAhead : IAsyncDisposable
+{
+    private const int WholeFileLimit = 1 << 20;
+    private const int RacyAttempts = 8;
+
+    private readonly BlockingCollection<string> _released = [];
+    private readonly ConcurrentDictionary<string, HashedFile> _hashed = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private string? _pending;
+    private long _reused;
+
+    private FilesHashedAhead(string stagedRoot, bool idle)
+    {
+        Root = stagedRoot;
+        new Thread(() =>
+        {
+            if (idle)
+            {
+                IdlePriority.LowerCurrentThread();
+            }
+
+            try
+            {
+                Work();
+            }
+            finally
+            {
+                _stopped.TrySetResult();
+            }
+        })
+        { IsBackground = true, Name = "files hashed ahead" }.Start();
+    }
+
+    /// <summary>The staged tree (full path).</summary>
+    public string Root { get; }
+
+    /// <summary>Files hashed so far (whether or not verification uses them).</summary>
+    public long Hashed => _hashed.Count;
+
+    /// <summary>Hashes that verification took instead of reading the file again.</summary>
+    public long Reused => Interlocked.Read(ref _reused);
+
+    /// <summary>Starts hashing files of <paramref name="stagedRoot"/> as they are reported; <paramref name="idle"/> runs at nice 19.</summary>
+    public static FilesHashedAhead Start(string stagedRoot, bool idle = false) => new(Path.GetFullPath(stagedRoot), idle);
+
+    /// <summary>rsync has started or finished writing <paramref name="relativePath"/>: the file reported before it is final.</summary>
+    public void Received(string relativePath)
+    {
+        lock (_gate)
+        {
+            if (_pending is not null && !_released.IsAddingCompleted)
+            {
+                _released.Add(_pending);
+            }
+
+            _pending = relativePath;
+        }
+    }
+
+    /// <summary>One line of rsync's output (<see cref="RsyncItemized.OutFormat"/>); anything but a received file is ignored.</summary>
+    public void ReceivedRecord(string record)
+    {
+        if (RsyncItemized.TryGetReceivedFile(record, out var path))
+        {
+            Received(path);
+        }
+    }
+
+    /// <summary>The transfer has ended: the file reported last is final too. Hashing goes on until <see cref="StopAsync"/>.</summary>
+    public void Completed()
+    {
+        lock (_gate)
+        {
+            if (_pending is not null && !_released.IsAddingCompleted)
+            {
+                _released.Add(_pending);
+            }
+
+            _pending = null;
+        }
+    }
+
+    /// <summary>Ends the hashing: the file being hashed is finished, the rest is left to verification.</summary>
+    public async Task StopAsync()
+    {
+        lock (_gate)
+        {
+            _released.CompleteAdding();
+        }
+
+        await _stop.CancelAsync();
+        await _stopped.Task;
+    }
+
+    /// <summary>
+    /// The size and SHA512 read from <paramref name="relativePath"/> during the transfer, when the file at
+    /// <paramref name="fullPath"/> is still that very content; false means: hash it now.
+    /// </summary>
+    internal bool TryGet(string relativePath, string fullPath, out long size, out byte[] sha512)
+    {
+        if (_hashed.TryGetValue(relativePath, out var file) && ContentStamp.TryGet(fullPath, out var now) && now == file.Stamp)
+        {
+            Interlocked.Increment(ref _reused);
+            (size, sha512) = (file.Stamp.Size, file.Sha512);
+            return true;
+        }
+
+        (size, sha512) = (0, []);
+        return false;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stop.Dispose();
+        _released.Dispose();
+    }
+
+    private void Work()
+    {
+        var buffer = new byte[WholeFileLimit];
+        try
+        {
+            foreach (var path in _released.GetConsumingEnumerable(_stop.Token))
+            {
+                Hash(path, buffer);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped: verification hashes the rest.
+        }
+    }
+
+    private void Hash(string relativePath, byte[] buffer)
+    {
+        var full = Path.Combine(Root, relativePath);
+        for (var attempt = 1; attempt <= RacyAttempts && !_stop.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                var clock = DirectoryReader.CoarseNow();
+                using var reader = RegularFileReader.Open(full, out _, out _);
+                if (reader is null || !reader.TryStamp(out var before))
+                {
+                    return;
+                }
+
+                if (!before.ChangedBefore(clock))
+                {
+                    // Changed within this tick of the clock: a later write in the same tick would keep the ctime. Wait one.
+                    Thread.Sleep(1);
+                    continue;
+                }
+
+                if (Read(reader, before.Size, buffer) is { } sha512 && reader.TryStamp(out var after) && after == before)
+                {
+                    _hashed[relativePath] = new HashedFile(before, sha512);
+                }
+
+                return;
+            }
+            catch (IOException)
+            {
+                return; // Verification reads it again and reports what it finds.
+            }
+        }
+    }
+
+    private static byte[]? Read(RegularFileReader reader, long length, byte[] buffer)
+    {
+        if (length <= buffer.Length)
+        {
+            var offset = 0;
+            int count;
+            while (offset < length && (count = reader.Read(buffer.AsSpan(offset, (int)length - offset))) > 0)
+            {
+                offset += count;
+            }
+
+            return offset == length ? SHA512.HashData(buffer.AsSpan(0, offset)) : null;
+        }
+
+        using var incremental = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+        long total = 0;
+        int read;
+        while ((read = reader.Read(buffer)) > 0)
+        {
+            incremental.AppendData(buffer, 0, read);
+            total += read;
+        }
+
+        return total == length ? incremental.GetHashAndReset() : null;
+    }
+
+    private sealed record HashedFile(ContentStamp Stamp, byte[] Sha512);
+}
