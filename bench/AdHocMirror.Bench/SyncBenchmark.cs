@@ -9,7 +9,7 @@ using AdHocMirror.Tree.Rsync;
 namespace AdHocMirror.Bench;
 
 /// <summary>
-/// <c>ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR]</c>: wall time of the real <c>ahm-sync</c> process (first
+/// <c>ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR] [--ahm-option OPTION]...</c> (e.g. <c>--ahm-option --hash-after-transfer</c>): wall time of the real <c>ahm-sync</c> process (first
 /// sync into an empty repository, the incremental sync to the next version (from the spare that the first sync cloned in
 /// the background after it ended), then the steady state: the incremental sync to the version after, from the spare
 /// refreshed by the previous sync; full GLEP 74 verification and atomic swap included) against a bare <c>rsync</c> with portage's options of the same trees from the
@@ -23,6 +23,7 @@ public static class SyncBenchmark
         var changes = 600;
         var rounds = 3;
         string? cache = null;
+        var ahmOptions = new List<string>();
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -31,8 +32,9 @@ public static class SyncBenchmark
                 case "--changes": changes = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--cache": cache = args[i + 1]; break;
                 case "--rounds": rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--ahm-option": ahmOptions.Add(args[i + 1]); break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}; usage: ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR]");
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR] [--ahm-option OPTION]...");
                     return 2;
             }
         }
@@ -122,23 +124,23 @@ public static class SyncBenchmark
                 foreach (var (kind, version) in new[] { (first, "v1"), (next, "v2"), (steady, "v3") })
                 {
                     TimeSpan b = default, a = default;
-                    string steps = string.Empty;
+                    string steps = string.Empty, bareStats = string.Empty;
                     TimeSpan background = default;
                     for (var turn = 0; turn < 2; turn++)
                     {
                         if ((turn == 0) == bareFirst)
                         {
-                            b = await TimeAsync("rsync", [.. PortageRsync.Options, $"{uri}/{version}/", bare + "/"]);
+                            (b, bareStats) = await TimeAsync("rsync", [.. PortageRsync.Options, "--no-human-readable", $"{uri}/{version}/", bare + "/"]);
                         }
                         else
                         {
-                            (a, steps) = await TimeSyncAsync(AhmSync(repo, $"{uri}/{version}", keyFile, work));
+                            (a, steps) = await TimeSyncAsync([.. AhmSync(repo, $"{uri}/{version}", keyFile, work), .. ahmOptions]);
                             background = await BackgroundWorkAsync(repo);
                         }
                     }
 
                     kind.Add(b, a);
-                    lines.Add(string.Create(CultureInfo.InvariantCulture, $"    {kind.Name,-24} bare {b.TotalSeconds,6:F2} s   ahm-sync {a.TotalSeconds,6:F2} s   ratio {a / b:F2}   ({steps}; background work after exit {background.TotalSeconds:F2} s)"));
+                    lines.Add(string.Create(CultureInfo.InvariantCulture, $"    {kind.Name,-24} bare {b.TotalSeconds,6:F2} s   ahm-sync {a.TotalSeconds,6:F2} s   ratio {a / b:F2}\n      bare: {bareStats}\n      ahm-sync: {steps}; background work after exit {background.TotalSeconds:F2} s"));
                 }
 
                 Console.WriteLine($"  round {round} ({(bareFirst ? "bare rsync first" : "ahm-sync first")}), load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}:");
@@ -205,8 +207,10 @@ public static class SyncBenchmark
         var verified = At("verified ");
         var installed = At("installed ");
         var culture = CultureInfo.InvariantCulture;
+        var receivedLine = marks.FirstOrDefault(m => m.Line.StartsWith("received ", StringComparison.Ordinal)).Line ?? string.Empty;
+        var verifiedLine = marks.FirstOrDefault(m => m.Line.StartsWith("verified ", StringComparison.Ordinal)).Line ?? string.Empty;
         return (elapsed, string.Create(culture,
-            $"startup+probe {trying:F2} s, transfer {received - trying:F2} s, verification {verified - received:F2} s, swap {installed - verified:F2} s, rest {elapsed.TotalSeconds - installed:F2} s"));
+            $"startup+probe {trying:F2} s, transfer {received - trying:F2} s, verification {verified - received:F2} s, swap {installed - verified:F2} s, rest {elapsed.TotalSeconds - installed:F2} s\n        {receivedLine}\n        {verifiedLine}"));
     }
 
     /// <summary>
@@ -250,7 +254,7 @@ public static class SyncBenchmark
         return kept;
     }
 
-    private static async Task<TimeSpan> TimeAsync(string program, string[] arguments)
+    private static async Task<(TimeSpan Elapsed, string Stats)> TimeAsync(string program, string[] arguments)
     {
         var clock = Stopwatch.StartNew();
         var run = await ExternalProcess.RunAsync(program, arguments, timeout: TimeSpan.FromMinutes(30));
@@ -260,6 +264,7 @@ public static class SyncBenchmark
             throw new InvalidOperationException($"{program} exited {run.ExitCode}: {run.Stderr}");
         }
 
-        return elapsed;
+        string Stat(string name) => run.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
+        return (elapsed, $"{Stat("Total bytes received")} bytes received, {Stat("Number of regular files transferred")} files");
     }
 }

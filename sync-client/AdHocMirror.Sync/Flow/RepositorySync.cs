@@ -175,7 +175,9 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
 
         bytes = fetched.BytesReceived;
         files = fetched.FilesTransferred;
-        output.Step($"received {TerminalOutput.Size(bytes)} in {watch.Elapsed.TotalSeconds:0.0} s; verifying");
+        output.Step(fetched.ProgramElapsed > TimeSpan.Zero
+            ? $"received {TerminalOutput.Size(bytes)} ({files:N0} files) in {watch.Elapsed.TotalSeconds:0.0} s (rsync {fetched.ProgramElapsed.TotalSeconds:0.00} s); verifying"
+            : $"received {TerminalOutput.Size(bytes)} in {watch.Elapsed.TotalSeconds:0.0} s; verifying");
         var verification = await check.VerifyStagedAsync(staging.Path, staging.Installed, options.Protocol == Protocol.Git ? GitTransfer.FetchedRef : null, checkWorkTree: false, cancellationToken, ahead, hashing);
         if (!verification.Succeeded)
         {

@@ -49,6 +49,7 @@ public sealed partial class RsyncTransfer(SyncOptions options, FilesHashedAhead?
                 Report(record, p);
             },
         };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var run = await ChildProcess.RunAsync(options.Rsync, arguments, options.TransferTimeout, onRecord, cancellationToken, keepRecord: KeepRecord);
         if (run.TimedOut)
         {
@@ -61,7 +62,7 @@ public sealed partial class RsyncTransfer(SyncOptions options, FilesHashedAhead?
             return TransferResult.Failed(Classify(run.ExitCode), $"rsync exit {run.ExitCode}: {LastLines(run.Error)}");
         }
 
-        return new TransferResult(true, Stat(run.Output, "Total bytes received"), Stat(run.Output, "Number of regular files transferred"));
+        return new TransferResult(true, Stat(run.Output, "Total bytes received"), Stat(run.Output, "Number of regular files transferred")) { ProgramElapsed = clock.Elapsed };
     }
 
     // The per-file lines are many (one per file received) and only the --stats and error lines are read afterwards.
