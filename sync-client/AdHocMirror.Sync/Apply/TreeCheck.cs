@@ -11,6 +11,9 @@ namespace AdHocMirror.Sync.Apply;
 /// <summary>The distribution's signature decides: reads the installed tree's version, and verifies a staged tree.</summary>
 public sealed class TreeCheck(Protocol protocol, OpenPgpKeyring keyring, string git, StagingOptions? staging = null)
 {
+    /// <summary>The keys trees are checked against.</summary>
+    public OpenPgpKeyring Keyring => keyring;
+
     /// <summary>
     /// Repairs crash leftovers, then reads the installed tree's signed version. Null for no tree, or a tree whose
     /// signature does not hold (it is then replaced by the next verified one, as a fresh install would be).

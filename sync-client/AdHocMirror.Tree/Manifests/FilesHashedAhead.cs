@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using AdHocMirror.Tree.Native;
+using AdHocMirror.Tree.OpenPgp;
 using AdHocMirror.Tree.Rsync;
 
 namespace AdHocMirror.Tree.Manifests;
@@ -23,12 +24,16 @@ public sealed class FilesHashedAhead : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
+    private readonly OpenPgpKeyring? _keyring;
     private string? _pending;
     private long _reused;
+    private const long MaxTopManifest = 16 << 20;
+    private volatile Task<(byte[] Bytes, SignatureCheck Check)?>? _top;
 
-    private FilesHashedAhead(string stagedRoot, bool idle)
+    private FilesHashedAhead(string stagedRoot, OpenPgpKeyring? keyring, bool idle)
     {
         Root = stagedRoot;
+        _keyring = keyring;
         new Thread(() =>
         {
             if (idle)
@@ -57,8 +62,29 @@ public sealed class FilesHashedAhead : IAsyncDisposable
     /// <summary>Hashes that verification took instead of reading the file again.</summary>
     public long Reused => Interlocked.Read(ref _reused);
 
-    /// <summary>Starts hashing files of <paramref name="stagedRoot"/> as they are reported; <paramref name="idle"/> runs at nice 19.</summary>
-    public static FilesHashedAhead Start(string stagedRoot, bool idle = false) => new(Path.GetFullPath(stagedRoot), idle);
+    /// <summary>
+    /// Starts hashing files of <paramref name="stagedRoot"/> as they are reported; with <paramref name="keyring"/>, the
+    /// top-level Manifest's signature is checked as soon as it has arrived too. <paramref name="idle"/> runs at nice 19.
+    /// </summary>
+    public static FilesHashedAhead Start(string stagedRoot, OpenPgpKeyring? keyring = null, bool idle = false) => new(Path.GetFullPath(stagedRoot), keyring, idle);
+
+    /// <summary>gpg's answer for exactly <paramref name="document"/> with <paramref name="keyring"/>, when it was asked during the transfer; else null.</summary>
+    internal async Task<SignatureCheck?> SignatureOfAsync(byte[] document, OpenPgpKeyring keyring)
+    {
+        if (_top is null || !ReferenceEquals(keyring, _keyring))
+        {
+            return null;
+        }
+
+        try
+        {
+            return await _top is { } top && top.Bytes.AsSpan().SequenceEqual(document) ? top.Check : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
 
     /// <summary>rsync has started or finished writing <paramref name="relativePath"/>: the file reported before it is final.</summary>
     public void Received(string relativePath)
@@ -151,6 +177,17 @@ public sealed class FilesHashedAhead : IAsyncDisposable
 
     private void Hash(string relativePath, byte[] buffer)
     {
+        if (!RegularFileReader.Supported)
+        {
+            return; // Verification reads every file itself.
+        }
+
+        if (relativePath == "Manifest" && _keyring is not null && _top is null)
+        {
+            // The signature is judged on the bytes verification will read; if they differ then, gpg is asked again.
+            _top = CheckTopAsync(Path.Combine(Root, relativePath), _keyring);
+        }
+
         var full = Path.Combine(Root, relativePath);
         for (var attempt = 1; attempt <= RacyAttempts && !_stop.IsCancellationRequested; attempt++)
         {
@@ -182,6 +219,34 @@ public sealed class FilesHashedAhead : IAsyncDisposable
                 return; // Verification reads it again and reports what it finds.
             }
         }
+    }
+
+    private static async Task<(byte[] Bytes, SignatureCheck Check)?> CheckTopAsync(string path, OpenPgpKeyring keyring)
+    {
+        byte[] bytes;
+        using (var reader = RegularFileReader.Open(path, out _, out _))
+        {
+            // Only what verification itself would read: a regular file of bounded size.
+            if (reader is null || reader.Length > MaxTopManifest)
+            {
+                return null;
+            }
+
+            bytes = new byte[reader.Length];
+            var offset = 0;
+            int count;
+            while (offset < bytes.Length && (count = reader.Read(bytes.AsSpan(offset))) > 0)
+            {
+                offset += count;
+            }
+
+            if (offset != bytes.Length)
+            {
+                return null;
+            }
+        }
+
+        return (bytes, await keyring.VerifyClearSignedAsync(bytes));
     }
 
     private static byte[]? Read(RegularFileReader reader, long length, byte[] buffer)

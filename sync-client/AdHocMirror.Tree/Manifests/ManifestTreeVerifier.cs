@@ -55,7 +55,7 @@ public sealed partial class ManifestTreeVerifier
         ArgumentNullException.ThrowIfNull(keyring);
         var clock = Stopwatch.StartNew();
         var root = Path.GetFullPath(treeRoot);
-        var top = await ReadTopAsync(root, keyring, cancellationToken);
+        var top = await ReadTopAsync(root, keyring, cancellationToken, _options.HashedAhead is { } early && early.Root == root ? early : null);
         if (top.Body is null)
         {
             return new TreeVerification { Problems = [.. top.Problems], Elapsed = clock.Elapsed };
@@ -150,7 +150,11 @@ public sealed partial class ManifestTreeVerifier
     private sealed record TopManifest(IReadOnlyList<string>? Body, TreeVersion? Version, string? SignedBy, IReadOnlyList<TreeProblem> Problems);
 
     /// <summary>Reads the top-level Manifest once; gpg checks the very bytes that are parsed, so nothing can change in between.</summary>
-    private static async Task<TopManifest> ReadTopAsync(string root, OpenPgpKeyring keyring, CancellationToken cancellationToken)
+    /// <remarks>
+    /// With <paramref name="ahead"/>, gpg's answer for these very bytes and this keyring, when it was asked while the
+    /// tree arrived, is taken instead of asking again: the same question, the same answer.
+    /// </remarks>
+    private static async Task<TopManifest> ReadTopAsync(string root, OpenPgpKeyring keyring, CancellationToken cancellationToken, FilesHashedAhead? ahead = null)
     {
         ArgumentNullException.ThrowIfNull(keyring);
         static TopManifest Fail(string detail) => new(null, null, null, [new TreeProblem("Manifest", TreeProblemKind.Signature, detail)]);
@@ -176,7 +180,8 @@ public sealed partial class ManifestTreeVerifier
             return Fail(shapeError!);
         }
 
-        var signature = await keyring.VerifyClearSignedAsync(top, cancellationToken);
+        var signature = (ahead is not null ? await ahead.SignatureOfAsync(top, keyring) : null)
+            ?? await keyring.VerifyClearSignedAsync(top, cancellationToken);
         if (!signature.IsGood)
         {
             return Fail(signature.Detail);

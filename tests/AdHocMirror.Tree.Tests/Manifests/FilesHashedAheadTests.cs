@@ -71,6 +71,29 @@ public sealed class FilesHashedAheadTests
         Assert.Equal((files[5], TreeProblemKind.HashMismatch), (Assert.Single(result.Problems).Path, result.Problems[0].Kind));
     }
 
+    [Fact]
+    public async Task The_top_level_signature_checked_during_the_transfer_counts_only_for_the_same_bytes()
+    {
+        await using var tree = await SignedTree.CreateAsync(files: 40);
+        var staging = await CopyAsync(tree, "top");
+        var files = GentooTreeFilesOf(staging);
+        await using (var ahead = await HashAllAsync(staging, ["Manifest", .. files], tree))
+        {
+            Assert.True((await VerifyAsync(staging, tree, ahead)).Succeeded);
+        }
+
+        await using var changed = await HashAllAsync(staging, ["Manifest", .. files], tree);
+        // After its signature was checked: one byte more in the signed text, same inode.
+        var top = Path.Combine(staging, "Manifest");
+        var text = await File.ReadAllTextAsync(top);
+        RewriteInPlace(top, _ => System.Text.Encoding.UTF8.GetBytes(text.Replace("TIMESTAMP", "TIMESTAMP ", StringComparison.Ordinal)));
+        var result = await VerifyAsync(staging, tree, changed);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(Describe(await VerifyAsync(staging, tree, null)), Describe(result));
+        Assert.Contains(result.Problems, p => p.Path == "Manifest" && p.Kind == TreeProblemKind.Signature);
+    }
+
     [Theory]
     [InlineData(">f+++++++++ app-misc/foo/foo-1.ebuild", "app-misc/foo/foo-1.ebuild")]
     [InlineData(">f.st...... a b/c d", "a b/c d")]
@@ -126,6 +149,7 @@ public sealed class FilesHashedAheadTests
         RestoreSigned,
         Delete,
         AddUncovered,
+        RewriteTopManifest,
     }
 
     public sealed record Mutation(MutationKind Kind, int Index);
@@ -147,8 +171,8 @@ public sealed class FilesHashedAheadTests
                 Apply(tree, staging, files, m);
             }
 
-            var reported = files.Where((_, i) => i * 100 / files.Count < c.ReportedPercent).ToList();
-            await using var ahead = await HashAllAsync(staging, reported);
+            List<string> reported = ["Manifest", .. files.Where((_, i) => i * 100 / files.Count < c.ReportedPercent)];
+            await using var ahead = await HashAllAsync(staging, reported, tree);
             foreach (var m in c.After)
             {
                 Apply(tree, staging, files, m);
@@ -167,6 +191,13 @@ public sealed class FilesHashedAheadTests
     private static void Apply(SignedTree tree, string staging, List<string> files, Mutation m)
     {
         var path = Path.Combine(staging, files[m.Index]);
+        if (m.Kind == MutationKind.RewriteTopManifest)
+        {
+            var top = Path.Combine(staging, "Manifest");
+            RewriteInPlace(top, bytes => [.. bytes.Take(bytes.Length / 2), (byte)'#', .. bytes.Skip(bytes.Length / 2)]);
+            return;
+        }
+
         if (m.Kind == MutationKind.AddUncovered)
         {
             File.WriteAllText(Path.Combine(Path.GetDirectoryName(path)!, $"added-{m.Index}.ebuild"), "not in any Manifest");
@@ -216,9 +247,9 @@ public sealed class FilesHashedAheadTests
         File.SetLastWriteTimeUtc(path, mtime);
     }
 
-    private static async Task<FilesHashedAhead> HashAllAsync(string staging, IReadOnlyList<string> files)
+    private static async Task<FilesHashedAhead> HashAllAsync(string staging, IReadOnlyList<string> files, SignedTree? signedBy = null)
     {
-        var ahead = FilesHashedAhead.Start(staging);
+        var ahead = FilesHashedAhead.Start(staging, signedBy?.Keyring);
         foreach (var file in files)
         {
             ahead.ReceivedRecord(">f+++++++++ " + file);
