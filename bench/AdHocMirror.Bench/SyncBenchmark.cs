@@ -9,7 +9,7 @@ using AdHocMirror.Tree.Rsync;
 namespace AdHocMirror.Bench;
 
 /// <summary>
-/// <c>ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR] [--ahm-option OPTION]...</c> (e.g. <c>--ahm-option --hash-after-transfer</c>): wall time of the real <c>ahm-sync</c> process (first
+/// <c>ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR] [--ahm-option OPTION]... [--ahm-sync DLL]</c> (e.g. <c>--ahm-option --hash-after-transfer</c>): wall time of the real <c>ahm-sync</c> process (first
 /// sync into an empty repository, the incremental sync to the next version (from the spare that the first sync cloned in
 /// the background after it ended), then the steady state: the incremental sync to the version after, from the spare
 /// refreshed by the previous sync; full GLEP 74 verification and atomic swap included) against a bare <c>rsync</c> with portage's options of the same trees from the
@@ -24,6 +24,7 @@ public static class SyncBenchmark
         var rounds = 3;
         string? cache = null;
         var ahmOptions = new List<string>();
+        var ahmSync = Path.Combine(AppContext.BaseDirectory, "ahm-sync.dll");
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -33,8 +34,9 @@ public static class SyncBenchmark
                 case "--cache": cache = args[i + 1]; break;
                 case "--rounds": rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--ahm-option": ahmOptions.Add(args[i + 1]); break;
+                case "--ahm-sync": ahmSync = Path.GetFullPath(args[i + 1]); break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}; usage: ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR] [--ahm-option OPTION]...");
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR] [--ahm-option OPTION]... [--ahm-sync DLL]");
                     return 2;
             }
         }
@@ -128,13 +130,17 @@ public static class SyncBenchmark
                     TimeSpan background = default;
                     for (var turn = 0; turn < 2; turn++)
                     {
+                        // Each run starts from the same cache state: nothing dirty left by the run before (its writeback
+                        // would be charged to this one), the served version's files read into the page cache (the first
+                        // run of a pair would otherwise read them from disk for both), and both destinations' inodes looked up.
+                        await SettleAsync(Path.Combine(cache, version), [Path.GetDirectoryName(bare)!, Path.GetDirectoryName(repo)!]);
                         if ((turn == 0) == bareFirst)
                         {
                             (b, bareStats) = await TimeAsync("rsync", [.. PortageRsync.Options, "--no-human-readable", $"{uri}/{version}/", bare + "/"]);
                         }
                         else
                         {
-                            (a, steps) = await TimeSyncAsync([.. AhmSync(repo, $"{uri}/{version}", keyFile, work), .. ahmOptions]);
+                            (a, steps) = await TimeSyncAsync([.. AhmSync(ahmSync, repo, $"{uri}/{version}", keyFile, work), .. ahmOptions]);
                             background = await BackgroundWorkAsync(repo);
                         }
                     }
@@ -166,9 +172,9 @@ public static class SyncBenchmark
         }
     }
 
-    private static string[] AhmSync(string repo, string uri, string keyFile, string work) =>
+    private static string[] AhmSync(string ahmSync, string repo, string uri, string keyFile, string work) =>
     [
-        Path.Combine(AppContext.BaseDirectory, "ahm-sync.dll"), "--repo", repo, "--no-coordinator", "--official", uri, "--keyring", keyFile,
+        ahmSync, "--repo", repo, "--no-coordinator", "--official", uri, "--keyring", keyFile,
         "--repos-conf", Path.Combine(work, "none"), "--postsync-dir", Path.Combine(work, "none"),
     ];
 
@@ -235,6 +241,27 @@ public static class SyncBenchmark
         }
 
         return clock.Elapsed;
+    }
+
+    private static async Task SettleAsync(string served, string[] destinations)
+    {
+        (await ExternalProcess.RunAsync("sync", [], timeout: TimeSpan.FromMinutes(10))).EnsureSuccess("sync");
+        var buffer = new byte[1 << 20];
+        foreach (var file in Directory.EnumerateFiles(served, "*", SearchOption.AllDirectories))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            while (await stream.ReadAsync(buffer) > 0)
+            {
+            }
+        }
+
+        foreach (var destination in destinations)
+        {
+            foreach (var entry in new DirectoryInfo(destination).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+            {
+                _ = entry.LastWriteTimeUtc;
+            }
+        }
     }
 
     private static int KeepUnchangedManifestTimes(string previous, string next)
