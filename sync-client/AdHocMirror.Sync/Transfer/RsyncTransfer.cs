@@ -66,7 +66,7 @@ public sealed partial class RsyncTransfer(SyncOptions options, FilesHashedAhead?
     }
 
     // The per-file lines are many (one per file received) and only the --stats and error lines are read afterwards.
-    private static bool KeepRecord(string record) => !RsyncItemized.TryGetReceivedFile(record, out _) || record.Length < 12;
+    private static bool KeepRecord(string record) => !RsyncItemized.TryGetReceivedFile(record, out _);
 
     /// <summary>rsync's exit codes (rsync(1) "EXIT VALUES") as report outcomes.</summary>
     public static SyncOutcome Classify(int exitCode) => exitCode switch

@@ -155,6 +155,18 @@ public sealed class FilesHashedAhead : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+        if (_top is { } top)
+        {
+            // Its gpg must be done before the caller disposes the keyring (and its home) it runs with.
+            try
+            {
+                await top;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception or OperationCanceledException)
+            {
+            }
+        }
+
         _stop.Dispose();
         _released.Dispose();
     }
