@@ -2,17 +2,18 @@ using System.Diagnostics;
 using System.Globalization;
 using AdHocMirror.Testing;
 using AdHocMirror.Testing.Trees;
+using AdHocMirror.Tree.Apply;
 using AdHocMirror.Tree.Processes;
 using AdHocMirror.Tree.Rsync;
 
 namespace AdHocMirror.Bench;
 
 /// <summary>
-/// <c>ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR]</c>: wall time of the real <c>ahm-sync</c> process (first
+/// <c>ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR] [--ahm-option OPTION]... [--ahm-sync DLL]</c> (e.g. <c>--ahm-option --hash-after-transfer</c>): wall time of the real <c>ahm-sync</c> process (first
 /// sync into an empty repository, the incremental sync to the next version (from the spare that the first sync cloned in
 /// the background after it ended), then the steady state: the incremental sync to the version after, from the spare
 /// refreshed by the previous sync; full GLEP 74 verification and atomic swap included) against a bare <c>rsync</c> with portage's options of the same trees from the
-/// same rsync daemon on loopback, in the same run. Target: ratio ≤ 1.2.
+/// same rsync daemon on loopback, in the same run, as paired rounds (median and spread). Target: ratio ≤ 1.1.
 /// </summary>
 public static class SyncBenchmark
 {
@@ -20,8 +21,10 @@ public static class SyncBenchmark
     {
         var files = 150_000;
         var changes = 600;
-        var rounds = 2;
+        var rounds = 3;
         string? cache = null;
+        var ahmOptions = new List<string>();
+        var ahmSync = Path.Combine(AppContext.BaseDirectory, "ahm-sync.dll");
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -30,8 +33,10 @@ public static class SyncBenchmark
                 case "--changes": changes = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--cache": cache = args[i + 1]; break;
                 case "--rounds": rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--ahm-option": ahmOptions.Add(args[i + 1]); break;
+                case "--ahm-sync": ahmSync = Path.GetFullPath(args[i + 1]); break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}; usage: ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR]");
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR] [--ahm-option OPTION]... [--ahm-sync DLL]");
                     return 2;
             }
         }
@@ -79,11 +84,10 @@ public static class SyncBenchmark
         }
 
         var work = Path.Combine(cache, "work");
-        if (Directory.Exists(work))
-        {
-            Directory.Delete(work, recursive: true);
-        }
-
+        // A run that was interrupted may have left ahm-sync's detached work (rm -rf of a retired tree, cp -al of a spare)
+        // running in there: wait for it, then remove what is left, tolerating entries that vanish meanwhile.
+        await Leftovers.WaitForAsync(work, TimeSpan.FromMinutes(10));
+        TreeRemoval.Remove(work);
         Directory.CreateDirectory(work);
         var port = FreePort.Next();
         var config = Path.Combine(work, "rsyncd.conf");
@@ -105,57 +109,72 @@ public static class SyncBenchmark
         {
             var uri = $"rsync://127.0.0.1:{port}";
             await Eventually.TrueAsync(async () => (await ExternalProcess.RunAsync("rsync", ["--list-only", "--no-recursive", uri + "/v1/"])).ExitCode == 0, "rsync daemon answers");
-            // Rounds interleave bare and ahm-sync so both see the same machine load (a shared 2-core box); the best
-            // round of each is reported, the usual estimator under outside noise.
-            TimeSpan bareFirst = TimeSpan.MaxValue, ahmFirst = TimeSpan.MaxValue, bareNext = TimeSpan.MaxValue, ahmNext = TimeSpan.MaxValue;
-            TimeSpan bareSpare = TimeSpan.MaxValue, ahmSpare = TimeSpan.MaxValue;
+            // Rounds interleave bare and ahm-sync so both see the same machine load (a shared 2-core box) and the same cache
+            // state; odd rounds run bare first, even rounds ahm-sync first, so that neither always gets the warmer cache.
+            // Each kind is reported as the median of the paired ratios with their spread.
+            var first = new Paired("first sync (empty → v1)");
+            var next = new Paired("incremental (v1 → v2)");
+            var steady = new Paired("incremental (v2 → v3)");
             for (var round = 1; round <= rounds; round++)
             {
                 var bare = Path.Combine(work, $"bare{round}", "gentoo");
                 var repo = Path.Combine(work, $"repos{round}", "gentoo");
                 Directory.CreateDirectory(bare);
                 Directory.CreateDirectory(Path.GetDirectoryName(repo)!);
-                var bf = await TimeAsync("rsync", [.. PortageRsync.Options, uri + "/v1/", bare + "/"]);
-                var (af, firstSteps) = await TimeSyncAsync(AhmSync(repo, uri + "/v1", keyFile, work));
-                var firstRemoval = await BackgroundWorkAsync(repo);
-                var bn = await TimeAsync("rsync", [.. PortageRsync.Options, uri + "/v2/", bare + "/"]);
-                var (an, nextSteps) = await TimeSyncAsync(AhmSync(repo, uri + "/v2", keyFile, work));
-                var nextRemoval = await BackgroundWorkAsync(repo);
-                var bs = await TimeAsync("rsync", [.. PortageRsync.Options, uri + "/v3/", bare + "/"]);
-                var (@as, spareSteps) = await TimeSyncAsync(AhmSync(repo, uri + "/v3", keyFile, work));
-                var spareRemoval = await BackgroundWorkAsync(repo);
-                Console.WriteLine($"  round {round}: first bare {bf.TotalSeconds:F2} s / ahm-sync {af.TotalSeconds:F2} s (ratio {af / bf:F2}); incremental bare {bn.TotalSeconds:F2} s / ahm-sync {an.TotalSeconds:F2} s (ratio {an / bn:F2}); incremental from the spare bare {bs.TotalSeconds:F2} s / ahm-sync {@as.TotalSeconds:F2} s (ratio {@as / bs:F2}); load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-                Console.WriteLine($"    first:       {firstSteps}; background work after exit {firstRemoval.TotalSeconds:F2} s");
-                Console.WriteLine($"    incremental: {nextSteps}; background work after exit {nextRemoval.TotalSeconds:F2} s");
-                Console.WriteLine($"    from spare:  {spareSteps}; background work after exit {spareRemoval.TotalSeconds:F2} s");
-                bareFirst = Min(bareFirst, bf);
-                ahmFirst = Min(ahmFirst, af);
-                bareNext = Min(bareNext, bn);
-                ahmNext = Min(ahmNext, an);
-                bareSpare = Min(bareSpare, bs);
-                ahmSpare = Min(ahmSpare, @as);
-                Directory.Delete(Path.GetDirectoryName(bare)!, recursive: true);
-                Directory.Delete(Path.GetDirectoryName(repo)!, recursive: true);
+                var bareFirst = round % 2 == 1;
+                var lines = new List<string>();
+                foreach (var (kind, version) in new[] { (first, "v1"), (next, "v2"), (steady, "v3") })
+                {
+                    TimeSpan b = default, a = default;
+                    string steps = string.Empty, bareStats = string.Empty;
+                    TimeSpan background = default;
+                    for (var turn = 0; turn < 2; turn++)
+                    {
+                        // Each run starts from the same cache state: nothing dirty left by the run before (its writeback
+                        // would be charged to this one), the served version's files read into the page cache (the first
+                        // run of a pair would otherwise read them from disk for both), and both destinations' inodes looked up.
+                        await SettleAsync(Path.Combine(cache, version), [Path.GetDirectoryName(bare)!, Path.GetDirectoryName(repo)!]);
+                        if ((turn == 0) == bareFirst)
+                        {
+                            (b, bareStats) = await TimeAsync("rsync", [.. PortageRsync.Options, "--no-human-readable", $"{uri}/{version}/", bare + "/"]);
+                        }
+                        else
+                        {
+                            (a, steps) = await TimeSyncAsync([.. AhmSync(ahmSync, repo, $"{uri}/{version}", keyFile, work), .. ahmOptions]);
+                            background = await BackgroundWorkAsync(repo);
+                        }
+                    }
+
+                    kind.Add(b, a);
+                    lines.Add(string.Create(CultureInfo.InvariantCulture, $"    {kind.Name,-24} bare {b.TotalSeconds,6:F2} s   ahm-sync {a.TotalSeconds,6:F2} s   ratio {a / b:F2}\n      bare: {bareStats}\n      ahm-sync: {steps}; background work after exit {background.TotalSeconds:F2} s"));
+                }
+
+                Console.WriteLine($"  round {round} ({(bareFirst ? "bare rsync first" : "ahm-sync first")}), load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}:");
+                lines.ForEach(Console.WriteLine);
+                TreeRemoval.Remove(Path.GetDirectoryName(bare)!);
+                TreeRemoval.Remove(Path.GetDirectoryName(repo)!);
             }
 
-            Console.WriteLine($"  best of {rounds}:");
-            Console.WriteLine($"  first sync (empty → v1):   bare rsync {bareFirst.TotalSeconds,7:F2} s   ahm-sync {ahmFirst.TotalSeconds,7:F2} s   ratio {ahmFirst / bareFirst:F2}");
-            Console.WriteLine($"  incremental (v1 → v2):     bare rsync {bareNext.TotalSeconds,7:F2} s   ahm-sync {ahmNext.TotalSeconds,7:F2} s   ratio {ahmNext / bareNext:F2}   (the spare cloned in the background after the first sync)");
-            Console.WriteLine($"  incremental (v2 → v3):     bare rsync {bareSpare.TotalSeconds,7:F2} s   ahm-sync {ahmSpare.TotalSeconds,7:F2} s   ratio {ahmSpare / bareSpare:F2}   (steady state: the spare refreshed after the last sync)");
-            Console.WriteLine($"  total:                     bare rsync {(bareFirst + bareNext).TotalSeconds,7:F2} s   ahm-sync {(ahmFirst + ahmNext).TotalSeconds,7:F2} s   ratio {(ahmFirst + ahmNext) / (bareFirst + bareNext):F2}   (target ≤ 1.20)");
+            Console.WriteLine($"  median (min–max) of {rounds} paired round(s):");
+            foreach (var kind in new[] { first, next, steady })
+            {
+                Console.WriteLine($"  {kind}");
+            }
+
             return 0;
         }
         finally
         {
             daemon.Kill(entireProcessTree: true);
             await daemon.WaitForExitAsync();
-            Directory.Delete(work, recursive: true);
+            await Leftovers.WaitForAsync(work, TimeSpan.FromMinutes(10));
+            TreeRemoval.Remove(work);
         }
     }
 
-    private static string[] AhmSync(string repo, string uri, string keyFile, string work) =>
+    private static string[] AhmSync(string ahmSync, string repo, string uri, string keyFile, string work) =>
     [
-        Path.Combine(AppContext.BaseDirectory, "ahm-sync.dll"), "--repo", repo, "--no-coordinator", "--official", uri, "--keyring", keyFile,
+        ahmSync, "--repo", repo, "--no-coordinator", "--official", uri, "--keyring", keyFile,
         "--repos-conf", Path.Combine(work, "none"), "--postsync-dir", Path.Combine(work, "none"),
     ];
 
@@ -194,8 +213,10 @@ public static class SyncBenchmark
         var verified = At("verified ");
         var installed = At("installed ");
         var culture = CultureInfo.InvariantCulture;
+        var receivedLine = marks.FirstOrDefault(m => m.Line.StartsWith("received ", StringComparison.Ordinal)).Line ?? string.Empty;
+        var verifiedLine = marks.FirstOrDefault(m => m.Line.StartsWith("verified ", StringComparison.Ordinal)).Line ?? string.Empty;
         return (elapsed, string.Create(culture,
-            $"startup+probe {trying:F2} s, transfer {received - trying:F2} s, verification {verified - received:F2} s, swap {installed - verified:F2} s, rest {elapsed.TotalSeconds - installed:F2} s"));
+            $"startup+probe {trying:F2} s, transfer {received - trying:F2} s, verification {verified - received:F2} s, swap {installed - verified:F2} s, rest {elapsed.TotalSeconds - installed:F2} s\n        {receivedLine}\n        {verifiedLine}"));
     }
 
     /// <summary>
@@ -222,6 +243,27 @@ public static class SyncBenchmark
         return clock.Elapsed;
     }
 
+    private static async Task SettleAsync(string served, string[] destinations)
+    {
+        (await ExternalProcess.RunAsync("sync", [], timeout: TimeSpan.FromMinutes(10))).EnsureSuccess("sync");
+        var buffer = new byte[1 << 20];
+        foreach (var file in Directory.EnumerateFiles(served, "*", SearchOption.AllDirectories))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            while (await stream.ReadAsync(buffer) > 0)
+            {
+            }
+        }
+
+        foreach (var destination in destinations)
+        {
+            foreach (var entry in new DirectoryInfo(destination).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+            {
+                _ = entry.LastWriteTimeUtc;
+            }
+        }
+    }
+
     private static int KeepUnchangedManifestTimes(string previous, string next)
     {
         var kept = 0;
@@ -239,9 +281,7 @@ public static class SyncBenchmark
         return kept;
     }
 
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    private static async Task<TimeSpan> TimeAsync(string program, string[] arguments)
+    private static async Task<(TimeSpan Elapsed, string Stats)> TimeAsync(string program, string[] arguments)
     {
         var clock = Stopwatch.StartNew();
         var run = await ExternalProcess.RunAsync(program, arguments, timeout: TimeSpan.FromMinutes(30));
@@ -251,6 +291,7 @@ public static class SyncBenchmark
             throw new InvalidOperationException($"{program} exited {run.ExitCode}: {run.Stderr}");
         }
 
-        return elapsed;
+        string Stat(string name) => run.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
+        return (elapsed, $"{Stat("Total bytes received")} bytes received, {Stat("Number of regular files transferred")} files");
     }
 }

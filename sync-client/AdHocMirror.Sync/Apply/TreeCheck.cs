@@ -11,6 +11,9 @@ namespace AdHocMirror.Sync.Apply;
 /// <summary>The distribution's signature decides: reads the installed tree's version, and verifies a staged tree.</summary>
 public sealed class TreeCheck(Protocol protocol, OpenPgpKeyring keyring, string git, StagingOptions? staging = null)
 {
+    /// <summary>The keys trees are checked against.</summary>
+    public OpenPgpKeyring Keyring => keyring;
+
     /// <summary>
     /// Repairs crash leftovers, then reads the installed tree's signed version. Null for no tree, or a tree whose
     /// signature does not hold (it is then replaced by the next verified one, as a fresh install would be).
@@ -40,11 +43,12 @@ public sealed class TreeCheck(Protocol protocol, OpenPgpKeyring keyring, string 
 
     /// <summary>
     /// Full verification of a staged rsync tree (unchanged hard-linked files are skipped soundly, with listings read
-    /// <paramref name="ahead"/> during the transfer when given), or of a fetched git commit.
+    /// <paramref name="ahead"/> during the transfer when given, and hashes computed meanwhile taken from <paramref name="hashed"/>
+    /// where the file is unchanged since), or of a fetched git commit.
     /// </summary>
     public Task<TreeVerification> VerifyStagedAsync(
-        string staging, string? installed, string? revision, bool checkWorkTree, CancellationToken cancellationToken, ListingsAhead? ahead = null) =>
+        string staging, string? installed, string? revision, bool checkWorkTree, CancellationToken cancellationToken, ListingsAhead? ahead = null, FilesHashedAhead? hashed = null) =>
         protocol == Protocol.Git
             ? new SignedGitVerifier(git: git).VerifyAsync(staging, keyring, revision ?? "HEAD", checkWorkTree, cancellationToken)
-            : new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = installed, ListedAhead = ahead }).VerifyAsync(staging, keyring, cancellationToken);
+            : new ManifestTreeVerifier(new ManifestVerifierOptions { UnchangedReference = installed, ListedAhead = ahead, HashedAhead = hashed }).VerifyAsync(staging, keyring, cancellationToken);
 }

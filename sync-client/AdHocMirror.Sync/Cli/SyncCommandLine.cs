@@ -43,13 +43,14 @@ public static class SyncCommandLine
         var postsync = new Option<string?>("--postsync-dir") { Description = "Hooks run after a sync, as emerge does [default: /etc/portage/repo.postsync.d]" };
         var rsyncOpt = new Option<string[]>("--rsync-opt") { Description = "Extra rsync option (repeatable; --rsync-opt=--bwlimit=500): only --bwlimit, --address, --sockopts, -4/--ipv4, -6/--ipv6", AllowMultipleArgumentsPerToken = false };
         var noHooks = new Option<bool>("--no-postsync-hooks") { Description = "Do not run the postsync hooks: the caller runs them (portage's sync-type = ahm module does, as emerge runs them after every sync module)" };
+        var hashAfter = new Option<bool>("--hash-after-transfer") { Description = "Hash files only once rsync has ended, not while they arrive (for comparison; the result is the same)" };
         var json = new Option<bool>("--json") { Description = "Print a machine-readable result object on stdout" };
         var quiet = new Option<bool>("--quiet") { Description = "Print nothing but errors" };
         var root = new RootCommand("ahm-sync: sync a Gentoo repository from a newer nearby volunteer mirror, verify it, fall back to the official mirrors.\n"
             + ExitCodes.Sync)
         {
             config, repo, coordinator, trust, noCoordinator, protocol, official, keyring, candidates, near, probe,
-            connectTimeout, transferTimeout, coordinatorTimeout, reposConf, postsync, noHooks, rsyncOpt, json, quiet,
+            connectTimeout, transferTimeout, coordinatorTimeout, reposConf, postsync, noHooks, rsyncOpt, hashAfter, json, quiet,
         };
         root.SetAction(async (parsed, cancellationToken) =>
         {
@@ -72,6 +73,7 @@ public static class SyncCommandLine
                 ReposConf = parsed.GetValue(reposConf),
                 PostSyncDir = parsed.GetValue(postsync),
                 NoPostSyncHooks = parsed.GetValue(noHooks),
+                HashAfterTransfer = parsed.GetValue(hashAfter),
                 RsyncOptions = parsed.GetValue(rsyncOpt) ?? [],
                 Json = parsed.GetValue(json),
                 Quiet = parsed.GetValue(quiet),

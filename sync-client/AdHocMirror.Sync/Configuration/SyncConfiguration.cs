@@ -121,6 +121,7 @@ public static class SyncConfiguration
         options.IoTimeout = Duration(Setting(null, "io_timeout"), "io-timeout", options.IoTimeout);
         options.PostSyncDirectory = Setting(flags.PostSyncDir, "postsync_dir") ?? SyncOptions.DefaultPostSyncDirectory;
         options.RunPostSyncHooks = !flags.NoPostSyncHooks;
+        options.HashWhileReceiving = !flags.HashAfterTransfer;
         foreach (var option in flags.RsyncOptions)
         {
             if (!SyncOptions.RsyncOptionsKept.Any(kept => kept.EndsWith('=') ? option.StartsWith(kept, StringComparison.Ordinal) && option.Length > kept.Length : option == kept))

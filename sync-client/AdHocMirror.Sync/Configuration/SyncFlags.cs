@@ -20,6 +20,7 @@ public sealed record SyncFlags
     public string? ReposConf { get; init; }
     public string? PostSyncDir { get; init; }
     public bool NoPostSyncHooks { get; init; }
+    public bool HashAfterTransfer { get; init; }
     public IReadOnlyList<string> RsyncOptions { get; init; } = [];
     public bool Json { get; init; }
     public bool Quiet { get; init; }

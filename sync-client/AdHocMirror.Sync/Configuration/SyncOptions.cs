@@ -65,6 +65,12 @@ public sealed class SyncOptions
     /// <summary>False when the caller runs the hooks itself (portage's sync module: emerge runs repo.postsync.d after it returns).</summary>
     public bool RunPostSyncHooks { get; set; } = true;
 
+    /// <summary>
+    /// rsync: hash each file as rsync reports it received (<see cref="Tree.Manifests.FilesHashedAhead"/>), so that
+    /// verification after the transfer hashes only what is still unknown. Same verification, same result.
+    /// </summary>
+    public bool HashWhileReceiving { get; set; } = true;
+
     public bool Json { get; set; }
 
     public bool Quiet { get; set; }

@@ -162,8 +162,10 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
             return new Attempted(Record(source, outcome, detail, bytes, files, watch.Elapsed, verified, reported), null, false);
         }
 
-        ITreeTransfer transfer = options.Protocol == Protocol.Git ? new GitTransfer(options) : new RsyncTransfer(options);
-        // rsync leaves most of a core idle: the listings that verification compares are read meanwhile.
+        // rsync leaves most of a core idle: files are hashed as they arrive, and the listings that verification compares
+        // are read meanwhile.
+        await using var hashing = options.Protocol == Protocol.Rsync && options.HashWhileReceiving ? FilesHashedAhead.Start(staging.Path, check.Keyring) : null;
+        ITreeTransfer transfer = options.Protocol == Protocol.Git ? new GitTransfer(options) : new RsyncTransfer(options, hashing);
         await using var ahead = options.Protocol == Protocol.Rsync && staging.Installed is { } installed ? ListingsAhead.Start(staging.Path, installed) : null;
         var fetched = await transfer.FetchAsync(source.Uri, staging.Path, staging.LinkDest, output.ProgressFor(source.Place is { Length: > 0 } place ? place : source.Uri), cancellationToken);
         if (!fetched.Succeeded)
@@ -173,15 +175,17 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
 
         bytes = fetched.BytesReceived;
         files = fetched.FilesTransferred;
-        output.Step($"received {TerminalOutput.Size(bytes)} in {watch.Elapsed.TotalSeconds:0.0} s; verifying");
-        var verification = await check.VerifyStagedAsync(staging.Path, staging.Installed, options.Protocol == Protocol.Git ? GitTransfer.FetchedRef : null, checkWorkTree: false, cancellationToken, ahead);
+        output.Step(fetched.ProgramElapsed > TimeSpan.Zero
+            ? $"received {TerminalOutput.Size(bytes)} ({files:N0} files) in {watch.Elapsed.TotalSeconds:0.0} s (rsync {fetched.ProgramElapsed.TotalSeconds:0.00} s); verifying"
+            : $"received {TerminalOutput.Size(bytes)} in {watch.Elapsed.TotalSeconds:0.0} s; verifying");
+        var verification = await check.VerifyStagedAsync(staging.Path, staging.Installed, options.Protocol == Protocol.Git ? GitTransfer.FetchedRef : null, checkWorkTree: false, cancellationToken, ahead, hashing);
         if (!verification.Succeeded)
         {
             var problems = string.Join("; ", verification.Problems.Take(3).Select(p => $"{p.Path}: {p.Kind} {p.Detail}"));
             return await Fail(SyncOutcome.VerificationFailed, $"verification failed ({verification.Problems.Count} problem(s): {problems})");
         }
 
-        output.Step($"verified {verification.FilesChecked:N0} files ({verification.FilesSkipped:N0} unchanged, not re-hashed) in {verification.Elapsed.TotalSeconds:0.0} s");
+        output.Step($"verified {verification.FilesChecked:N0} files ({verification.FilesHashedAhead:N0} of them hashed while they arrived; {verification.FilesSkipped:N0} unchanged, not re-hashed) in {verification.Elapsed.TotalSeconds:0.0} s");
         var version = verification.Version;
         var verdict = RollbackGuard.Check(version, current, source.Promised);
         if (!verdict.Accepted)

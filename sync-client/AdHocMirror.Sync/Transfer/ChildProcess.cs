@@ -15,7 +15,7 @@ internal static class ChildProcess
 
     public static async Task<Outcome> RunAsync(
         string fileName, IEnumerable<string> arguments, TimeSpan timeout, Action<string>? onOutputRecord, CancellationToken cancellationToken,
-        string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
+        string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null, Func<string, bool>? keepRecord = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -51,8 +51,8 @@ internal static class ChildProcess
         process.StandardInput.Close();
         var output = new StringBuilder();
         var error = new StringBuilder();
-        var readOut = PumpAsync(process.StandardOutput, output, onOutputRecord);
-        var readErr = PumpAsync(process.StandardError, error, null);
+        var readOut = PumpAsync(process.StandardOutput, output, onOutputRecord, keepRecord);
+        var readErr = PumpAsync(process.StandardError, error, null, null);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var timedOut = false;
@@ -79,8 +79,11 @@ internal static class ChildProcess
         return new Outcome(process.ExitCode, output.ToString(), error.ToString(), timedOut);
     }
 
-    /// <summary>Keeps everything, and hands each \r- or \n-terminated record to <paramref name="onRecord"/> (rsync progress uses \r).</summary>
-    private static async Task PumpAsync(StreamReader reader, StringBuilder all, Action<string>? onRecord)
+    /// <summary>
+    /// Keeps every record (all of them, or those <paramref name="keep"/> accepts), and hands each \r- or \n-terminated
+    /// record to <paramref name="onRecord"/> (rsync progress uses \r).
+    /// </summary>
+    private static async Task PumpAsync(StreamReader reader, StringBuilder all, Action<string>? onRecord, Func<string, bool>? keep)
     {
         var buffer = new char[8192];
         var record = new StringBuilder();
@@ -95,7 +98,11 @@ internal static class ChildProcess
                     if (record.Length > 0)
                     {
                         var text = record.ToString();
-                        all.Append(text).Append('\n');
+                        if (keep?.Invoke(text) != false)
+                        {
+                            all.Append(text).Append('\n');
+                        }
+
                         onRecord?.Invoke(text);
                         record.Clear();
                     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Sync.Configuration;
+using AdHocMirror.Tree.Manifests;
 using AdHocMirror.Tree.Rsync;
 
 namespace AdHocMirror.Sync.Transfer;
@@ -9,9 +10,10 @@ namespace AdHocMirror.Sync.Transfer;
 /// <summary>
 /// rsync with portage's options (PORTAGE_RSYNC_OPTS) into staging, hard-linking unchanged files from the current tree
 /// (<c>--link-dest</c>). Added only: <c>--no-human-readable</c> (exact byte counts in --stats), <c>--contimeout</c>,
-/// our I/O timeout in place of portage's <c>--timeout=180</c>, and <c>--info=progress2</c> when progress is shown.
+/// our I/O timeout in place of portage's <c>--timeout=180</c>, <c>--info=progress2</c> when progress is shown, and
+/// <c>--out-format</c> when files are hashed as they arrive (<see cref="FilesHashedAhead"/>: each line names a file received).
 /// </summary>
-public sealed partial class RsyncTransfer(SyncOptions options) : ITreeTransfer
+public sealed partial class RsyncTransfer(SyncOptions options, FilesHashedAhead? hashing = null) : ITreeTransfer
 {
     public async Task<TransferResult> FetchAsync(string uri, string staging, string? current, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
@@ -30,9 +32,25 @@ public sealed partial class RsyncTransfer(SyncOptions options) : ITreeTransfer
             extra.Add("--info=progress2");
         }
 
+        if (hashing is not null)
+        {
+            extra.Add("--out-format=" + RsyncItemized.OutFormat);
+        }
+
         arguments.InsertRange(PortageRsync.Options.Count, extra);
-        var run = await ChildProcess.RunAsync(
-            options.Rsync, arguments, options.TransferTimeout, progress is null ? null : record => Report(record, progress), cancellationToken);
+        Action<string>? onRecord = (progress, hashing) switch
+        {
+            (null, null) => null,
+            (null, { } h) => h.ReceivedRecord,
+            ({ } p, null) => record => Report(record, p),
+            ({ } p, { } h) => record =>
+            {
+                h.ReceivedRecord(record);
+                Report(record, p);
+            },
+        };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var run = await ChildProcess.RunAsync(options.Rsync, arguments, options.TransferTimeout, onRecord, cancellationToken, keepRecord: KeepRecord);
         if (run.TimedOut)
         {
             return TransferResult.Failed(SyncOutcome.Timeout, $"rsync took longer than {options.TransferTimeout.TotalSeconds:0} s");
@@ -44,8 +62,11 @@ public sealed partial class RsyncTransfer(SyncOptions options) : ITreeTransfer
             return TransferResult.Failed(Classify(run.ExitCode), $"rsync exit {run.ExitCode}: {LastLines(run.Error)}");
         }
 
-        return new TransferResult(true, Stat(run.Output, "Total bytes received"), Stat(run.Output, "Number of regular files transferred"));
+        return new TransferResult(true, Stat(run.Output, "Total bytes received"), Stat(run.Output, "Number of regular files transferred")) { ProgramElapsed = clock.Elapsed };
     }
+
+    // The per-file lines are many (one per file received) and only the --stats and error lines are read afterwards.
+    private static bool KeepRecord(string record) => !RsyncItemized.TryGetReceivedFile(record, out _);
 
     /// <summary>rsync's exit codes (rsync(1) "EXIT VALUES") as report outcomes.</summary>
     public static SyncOutcome Classify(int exitCode) => exitCode switch

@@ -8,6 +8,9 @@ public sealed record TransferResult(bool Succeeded, long BytesReceived, long Fil
     public SyncOutcome FailureOutcome { get; init; }
     public string? Detail { get; init; }
 
+    /// <summary>Wall time of the transfer program itself (rsync), without our preparation around it.</summary>
+    public TimeSpan ProgramElapsed { get; init; }
+
     public static TransferResult Failed(SyncOutcome outcome, string detail) => new(false, 0, 0) { FailureOutcome = outcome, Detail = detail };
 }
 

@@ -173,31 +173,8 @@ public static class TreeSwap
         }
     }
 
-    internal static void DeleteTree(string path)
-    {
+    internal static void DeleteTree(string path) =>
         // Nothing reads these paths and Recover finishes an interrupted delete. A background removal of the same retired
-        // tree may run beside this one, so entries vanishing underneath are expected: retry until the path is gone.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                if (IsPlainDirectory(path))
-                {
-                    Directory.Delete(path, recursive: true);
-                }
-                else if (File.Exists(path) || Directory.Exists(path))
-                {
-                    File.Delete(path);
-                }
-
-                return;
-            }
-            catch (DirectoryNotFoundException) when (attempt < 5)
-            {
-            }
-            catch (IOException) when (attempt < 5 && Directory.Exists(path))
-            {
-            }
-        }
-    }
+        // tree may run beside this one, so entries vanishing underneath are expected.
+        TreeRemoval.Remove(path);
 }

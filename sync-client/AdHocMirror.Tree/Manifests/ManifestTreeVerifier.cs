@@ -55,7 +55,7 @@ public sealed partial class ManifestTreeVerifier
         ArgumentNullException.ThrowIfNull(keyring);
         var clock = Stopwatch.StartNew();
         var root = Path.GetFullPath(treeRoot);
-        var top = await ReadTopAsync(root, keyring, cancellationToken);
+        var top = await ReadTopAsync(root, keyring, cancellationToken, _options.HashedAhead is { } early && early.Root == root ? early : null);
         if (top.Body is null)
         {
             return new TreeVerification { Problems = [.. top.Problems], Elapsed = clock.Elapsed };
@@ -87,11 +87,29 @@ public sealed partial class ManifestTreeVerifier
             toCheck = toCheck.Concat(inside.Where(e => e.Entry.Tag != ManifestTag.Manifest && e.Entry.Sha512 is not null));
         }
 
-        long files = 0, bytes = 0;
+        long files = 0, bytes = 0, hashedAhead = 0;
+        var ahead = _options.HashedAhead is { } hashing && hashing.Root == root ? hashing : null;
+        if (ahead is not null)
+        {
+            // From here on the tree is complete: what was not hashed during the transfer is hashed below, on every core.
+            await ahead.StopAsync();
+        }
+
         // Off the caller's thread: the walk and the hashing are synchronous and take seconds on a full tree.
         await Task.Run(() => Parallel.ForEach(toCheck, parallel, expectation =>
         {
-            var problem = Check(Path.Combine(root, expectation.Entry.Path), expectation.Entry);
+            var full = Path.Combine(root, expectation.Entry.Path);
+            TreeProblem? problem;
+            if (ahead is not null && ahead.TryGet(expectation.Entry.Path, full, out var size, out var sha512))
+            {
+                problem = Judge(expectation.Entry, size, sha512);
+                Interlocked.Increment(ref hashedAhead);
+            }
+            else
+            {
+                problem = Check(full, expectation.Entry);
+            }
+
             if (problem is not null)
             {
                 problems.Add(problem);
@@ -118,6 +136,7 @@ public sealed partial class ManifestTreeVerifier
             FilesChecked = files,
             BytesChecked = bytes,
             FilesSkipped = skipped,
+            FilesHashedAhead = hashedAhead,
             Delta = delta,
             Elapsed = clock.Elapsed,
         };
@@ -131,7 +150,11 @@ public sealed partial class ManifestTreeVerifier
     private sealed record TopManifest(IReadOnlyList<string>? Body, TreeVersion? Version, string? SignedBy, IReadOnlyList<TreeProblem> Problems);
 
     /// <summary>Reads the top-level Manifest once; gpg checks the very bytes that are parsed, so nothing can change in between.</summary>
-    private static async Task<TopManifest> ReadTopAsync(string root, OpenPgpKeyring keyring, CancellationToken cancellationToken)
+    /// <remarks>
+    /// With <paramref name="ahead"/>, gpg's answer for these very bytes and this keyring, when it was asked while the
+    /// tree arrived, is taken instead of asking again: the same question, the same answer.
+    /// </remarks>
+    private static async Task<TopManifest> ReadTopAsync(string root, OpenPgpKeyring keyring, CancellationToken cancellationToken, FilesHashedAhead? ahead = null)
     {
         ArgumentNullException.ThrowIfNull(keyring);
         static TopManifest Fail(string detail) => new(null, null, null, [new TreeProblem("Manifest", TreeProblemKind.Signature, detail)]);
@@ -157,7 +180,8 @@ public sealed partial class ManifestTreeVerifier
             return Fail(shapeError!);
         }
 
-        var signature = await keyring.VerifyClearSignedAsync(top, cancellationToken);
+        var signature = (ahead is not null ? await ahead.SignatureOfAsync(top, keyring) : null)
+            ?? await keyring.VerifyClearSignedAsync(top, cancellationToken);
         if (!signature.IsGood)
         {
             return Fail(signature.Detail);
@@ -562,6 +586,12 @@ public sealed partial class ManifestTreeVerifier
         return hash.SequenceEqual(entry.Sha512) ? null
             : new TreeProblem(entry.Path, TreeProblemKind.HashMismatch, "SHA512 differs from the Manifest");
     }
+
+    /// <summary>The same judgement as <see cref="Hash"/>, on a size and hash read while the tree arrived.</summary>
+    private static TreeProblem? Judge(ManifestEntry entry, long size, byte[] sha512) =>
+        size != entry.Size ? new TreeProblem(entry.Path, TreeProblemKind.SizeMismatch, $"size {size}, Manifest says {entry.Size}")
+        : sha512.AsSpan().SequenceEqual(entry.Sha512) ? null
+        : new TreeProblem(entry.Path, TreeProblemKind.HashMismatch, "SHA512 differs from the Manifest");
 
     private static partial class Log
     {

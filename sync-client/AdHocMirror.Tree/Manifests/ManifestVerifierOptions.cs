@@ -18,4 +18,11 @@ public sealed class ManifestVerifierOptions
     /// then lists again only the directories changed since. Null lists both trees during verification.
     /// </summary>
     public ListingsAhead? ListedAhead { get; set; }
+
+    /// <summary>
+    /// Hashes computed while the tree was being received; verification takes those of files still unchanged since
+    /// (judged exactly as its own) and hashes the rest. Stopped when verification starts hashing. Used only for the
+    /// tree at its <see cref="FilesHashedAhead.Root"/>.
+    /// </summary>
+    public FilesHashedAhead? HashedAhead { get; set; }
 }

@@ -17,6 +17,9 @@ public sealed record TreeVerification
 
     public long BytesChecked { get; init; }
 
+    /// <summary>Of <see cref="FilesChecked"/>, those whose hash was computed while the tree arrived (<see cref="FilesHashedAhead"/>).</summary>
+    public long FilesHashedAhead { get; init; }
+
     /// <summary>Files not hashed because the skip-unchanged rule proved them unchanged.</summary>
     public long FilesSkipped { get; init; }
 

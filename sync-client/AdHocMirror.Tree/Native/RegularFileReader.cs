@@ -30,6 +30,9 @@ internal sealed class RegularFileReader : IDisposable
 
     public long Length { get; }
 
+    /// <summary>The open file's <see cref="ContentStamp"/> now; false when statx fails.</summary>
+    public bool TryStamp(out ContentStamp stamp) => ContentStamp.TryGet(_fd, out stamp);
+
     /// <summary>Opens <paramref name="path"/>; null with an error when it is missing, unreadable or not a regular file.</summary>
     public static unsafe RegularFileReader? Open(string path, out string? error, out bool missing)
     {

@@ -54,14 +54,15 @@ public sealed class OpenPgpKeyring : IAsyncDisposable
             // home whenever this process cannot stop it (killed, or git's gpg starting one after we are done).
             await File.WriteAllTextAsync(home + "/gpg.conf", "no-autostart\nno-auto-key-retrieve\nno-auto-key-locate\ntrust-model always\nno-greeting\n", cancellationToken);
             var keyring = new OpenPgpKeyring(home, [], runner, gpg);
-            var import = await runner.RunAsync(keyring.Gpg(["--import", Path.GetFullPath(keyringFile)]), cancellationToken);
+            // One gpg run (every run of ahm-sync pays for it before its transfer): the home is new, so the keys the import
+            // shows are all the keys it holds.
+            var import = await runner.RunAsync(keyring.Gpg(["--with-colons", "--import-options", "import-show", "--import", Path.GetFullPath(keyringFile)]), cancellationToken);
             if (import.ExitCode != 0)
             {
                 throw new InvalidOperationException($"gpg could not import {keyringFile}: {import.StandardError.Trim()}");
             }
 
-            var list = await runner.RunAsync(keyring.Gpg(["--with-colons", "--fingerprint", "--list-keys"]), cancellationToken);
-            var lines = list.StandardOutput.Split('\n');
+            var lines = import.StandardOutput.Split('\n');
             for (var i = 0; i < lines.Length; i++)
             {
                 if (lines[i].StartsWith("pub:", StringComparison.Ordinal) && i + 1 < lines.Length && lines[i + 1].StartsWith("fpr:", StringComparison.Ordinal))
