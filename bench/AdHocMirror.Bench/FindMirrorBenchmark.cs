@@ -43,6 +43,7 @@ public static partial class FindMirrorBenchmark
     /// <c>findmirror [SECONDS] [SIZES] [--in-process-only] [--geoip] [--rounds N]</c>. With <c>--geoip</c> the
     /// coordinator reads a generated City database and clients send no hint: they are placed by their address,
     /// so that the lookup is on every answer's path. <c>--rounds</c> repeats the sizes, for figures on a busy machine.
+    /// <c>--cluster</c>: <see cref="ClusterFindMirrorBenchmark"/>.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
