@@ -43,13 +43,20 @@ public static partial class FindMirrorBenchmark
     /// <c>findmirror [SECONDS] [SIZES] [--in-process-only] [--geoip] [--rounds N]</c>. With <c>--geoip</c> the
     /// coordinator reads a generated City database and clients send no hint: they are placed by their address,
     /// so that the lookup is on every answer's path. <c>--rounds</c> repeats the sizes, for figures on a busy machine.
+    /// <c>--cluster</c>: <see cref="ClusterFindMirrorBenchmark"/>.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length >= 3 && args[0] == "--host")
         {
-            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "on", args.Length >= 4 ? args[3] : null);
+            var geo = args.Length >= 4 && !args[3].StartsWith("--", StringComparison.Ordinal) ? args[3] : null;
+            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "on", geo, ValueOf(args, "--store"), ValueOf(args, "--store-password-file"), args.Contains("--serve-only"));
             return 0;
+        }
+
+        if (args.Contains("--cluster"))
+        {
+            return await ClusterFindMirrorBenchmark.RunAsync([.. args.Where(a => a != "--cluster")]);
         }
 
         var inProcessOnly = args.Contains("--in-process-only");
@@ -104,18 +111,10 @@ public static partial class FindMirrorBenchmark
         return 0;
     }
 
-    private static string? ValueOf(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    internal static string? ValueOf(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
-    /// <summary>One coordinator per size, each in a fresh process, so that RSS is that size's alone and the load generators do not share its heap.</summary>
-    private sealed record Figures(double InProcessMicros, double? H2Find, double? H2Trivial, double Find, double Trivial);
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
-    }
-
-    private static async Task<Figures> MeasureSizeAsync(int mirrors, int seconds, string? geo, bool inProcessOnly, bool budget)
+    /// <summary>Starts this program as a coordinator host (<c>findmirror --host …</c>); it prints <c>ready PORT …</c> and serves until its stdin closes.</summary>
+    internal static Process StartHost(IEnumerable<string> args)
     {
         var self = Environment.GetCommandLineArgs()[0];
         var start = new ProcessStartInfo(Environment.ProcessPath!)
@@ -131,14 +130,28 @@ public static partial class FindMirrorBenchmark
             start.ArgumentList.Add(self);
         }
 
-        foreach (var arg in (string[])["findmirror", "--host", mirrors.ToString(CultureInfo.InvariantCulture), budget ? "on" : "off", .. geo is { } g ? [g] : Array.Empty<string>()])
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
 
         // The same collector as ahm-coordinator's runtimeconfig (ServerGarbageCollection in its project file).
         start.Environment["DOTNET_gcServer"] = "1";
-        using var host = Process.Start(start)!;
+        return Process.Start(start)!;
+    }
+
+    /// <summary>One coordinator per size, each in a fresh process, so that RSS is that size's alone and the load generators do not share its heap.</summary>
+    private sealed record Figures(double InProcessMicros, double? H2Find, double? H2Trivial, double Find, double Trivial);
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
+    }
+
+    private static async Task<Figures> MeasureSizeAsync(int mirrors, int seconds, string? geo, bool inProcessOnly, bool budget)
+    {
+        using var host = StartHost(["findmirror", "--host", mirrors.ToString(CultureInfo.InvariantCulture), budget ? "on" : "off", .. geo is { } g ? [g] : Array.Empty<string>()]);
         try
         {
             using var ready = new CancellationTokenSource(TimeSpan.FromMinutes(5));
@@ -190,7 +203,7 @@ public static partial class FindMirrorBenchmark
     }
 
     /// <summary>The coordinator side: populated in-process, measured alone for its own cost per answer, then serving until stdin closes.</summary>
-    private static async Task HostAsync(int mirrors, bool budget, string? geo)
+    private static async Task HostAsync(int mirrors, bool budget, string? geo, string? store, string? storePasswordFile, bool serveOnly)
     {
         using var dir = new TempDir("ahm-bench");
         var options = new CoordinatorOptions
@@ -199,6 +212,8 @@ public static partial class FindMirrorBenchmark
             AdminListen = "127.0.0.1:0",
             MetricsListen = "off",
             DataDir = dir.Path,
+            Store = store,
+            StorePasswordFile = storePasswordFile,
         };
         options.Pings.Interval = TimeSpan.FromHours(12); // the mirrors are made up: nobody to ping
         options.Matching.LeaseTtl = TimeSpan.FromSeconds(10);
@@ -221,7 +236,7 @@ public static partial class FindMirrorBenchmark
             // Steady state: the garbage of populating is not the answers' cost.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
             var clients = geo is null ? [IPAddress.Loopback] : BenchCityDatabase.Clients(GeoNetworks, 4096, new Random(9));
-            var (inProcessMicros, cpuMicros) = InProcess(service, Requests(new Random(7), 4096, withHint: geo is null), clients);
+            var (inProcessMicros, cpuMicros) = serveOnly ? (0, 0) : InProcess(service, Requests(new Random(7), 4096, withHint: geo is null), clients);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ready {port} {inProcessMicros:F2} {cpuMicros:F2}"));
             await Console.In.ReadToEndAsync();
         }
@@ -261,7 +276,7 @@ public static partial class FindMirrorBenchmark
         }
     }
 
-    private static FindMirrorRequest[] Requests(Random random, int count, bool withHint) => Enumerable.Range(0, count).Select(_ =>
+    internal static FindMirrorRequest[] Requests(Random random, int count, bool withHint) => Enumerable.Range(0, count).Select(_ =>
     {
         var (lat, lon) = LandPoint(random);
         return new FindMirrorRequest
@@ -322,7 +337,7 @@ public static partial class FindMirrorBenchmark
         return (runs.Select(r => r.Wall).Order().ElementAt(2), runs.Select(r => r.Cpu).Order().ElementAt(2));
     }
 
-    private static async Task<(double PerSecond, double P50, double P99)> MeasureAsync(Func<int, Task> call, TimeSpan duration)
+    internal static async Task<(double PerSecond, double P50, double P99)> MeasureAsync(Func<int, Task> call, TimeSpan duration)
     {
         var watch = Stopwatch.StartNew();
         var latencies = new List<double>[64];

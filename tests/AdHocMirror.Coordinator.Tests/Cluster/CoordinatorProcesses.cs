@@ -19,10 +19,13 @@ public sealed class CoordinatorProcesses : IAsyncDisposable
 
     public List<Node> Nodes { get; } = [];
 
+    /// <summary>The database's name, for reading it directly (psql).</summary>
+    public string Database { get; private init; } = string.Empty;
+
     public static async Task<CoordinatorProcesses> StartAsync(PostgresServer server, int count, params string[] extraArgs)
     {
         var database = (await server.CreateDatabaseAsync()).Split(';').Single(p => p.StartsWith("Database=", StringComparison.Ordinal))["Database=".Length..];
-        var processes = new CoordinatorProcesses();
+        var processes = new CoordinatorProcesses { Database = database };
         try
         {
             for (var i = 0; i < count; i++)

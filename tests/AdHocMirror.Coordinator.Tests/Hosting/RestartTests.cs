@@ -8,7 +8,7 @@ using Google.Protobuf.WellKnownTypes;
 
 namespace AdHocMirror.Coordinator.Tests.Hosting;
 
-public sealed class RestartTests(PostgresServer postgres) : IClassFixture<PostgresServer>
+public sealed class RestartTests(PostgresServer postgres, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PostgresServer>
 {
     [Fact]
     public Task Kill_9_loses_no_acknowledged_registration_rotation_revocation_blacklist_or_session() => KillAndRestartAsync([]);
@@ -91,6 +91,56 @@ public sealed class RestartTests(PostgresServer postgres) : IClassFixture<Postgr
             Assert.Contains("revoke", audit);
             Assert.Contains("blacklist-key", audit);
             Assert.Contains("blacklist-network", audit);
+        }
+        finally
+        {
+            second.Kill();
+            await second.WaitForExitAsync();
+            second.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Kill_9_under_a_thousand_registrations_per_second_on_sqlite_loses_no_acknowledged_registration()
+    {
+        using var dir = new TempDir("ahm-restart-load");
+        var port = FreePort.Next();
+        var adminPort = FreePort.Next();
+        string[] args = ["--listen", $"127.0.0.1:{port}", "--admin-listen", $"127.0.0.1:{adminPort}", "--metrics-listen", "off", "--data-dir", dir.Path, "--registrations-per-hour", "100000"];
+        using var channel = GrpcChannels.Create($"127.0.0.1:{port}");
+        using var adminChannel = GrpcChannels.Create($"127.0.0.1:{adminPort}");
+        var registry = new RegistryClient(channel);
+
+        RegistrationLoad.Outcome outcome;
+        var first = CoordinatorProgram.StartServe(args);
+        try
+        {
+            await Eventually.TrueAsync(async () => (await registry.RegisterAsync(new())) is not null, "the coordinator answers", TimeSpan.FromSeconds(60));
+            // Load until the kill at 60 % of the calls; the rest meet a dead port and fail.
+            outcome = await new RegistrationLoad([() => registry], calls: 3000, perSecond: 1000).RunAsync(0.6, async () =>
+            {
+                first.Kill();
+                await first.WaitForExitAsync();
+            });
+            output.WriteLine(outcome.Describe());
+        }
+        finally
+        {
+            first.Kill();
+            await first.WaitForExitAsync();
+            first.Dispose();
+        }
+
+        var second = CoordinatorProgram.StartServe(args);
+        try
+        {
+            var admin = new AdminClient(adminChannel.WithBearer((await File.ReadAllTextAsync(dir.Combine("admin.token"))).Trim()));
+            HashSet<string> listed = [];
+            await Eventually.TrueAsync(async () => (listed = (await admin.ListKeysAsync(new())).Keys.Select(k => k.KeyId).ToHashSet(StringComparer.Ordinal)) is not null, "the restarted coordinator answers", TimeSpan.FromSeconds(60));
+            var lost = outcome.Acknowledged.Where(k => !listed.Contains(k)).ToList();
+            output.WriteLine($"after the restart on the same data directory: {listed.Count} keys; acknowledged registrations lost: {lost.Count}");
+            Assert.Empty(lost);
+            Assert.True(outcome.AcknowledgedCount > 1000, "the coordinator acknowledged registrations before it died");
         }
         finally
         {
