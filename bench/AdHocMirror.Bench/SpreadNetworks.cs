@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using AdHocMirror.Coordinator.Matching.Privacy;
-using AdHocMirror.Coordinator.Storage;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace AdHocMirror.Bench;
 
@@ -14,8 +12,7 @@ namespace AdHocMirror.Bench;
 /// each, eviction once 100,000 are remembered, a search for new volunteers), never the cheap one of a
 /// network whose budget is spent. The tag is still computed the coordinator's way, from an address.
 /// </summary>
-internal sealed class SpreadNetworks(PrivacyOptions options, IRevealSecrets secrets, TimeProvider clock, ILogger<ClientNetworks> logger)
-    : ClientNetworks(options, secrets, clock, logger)
+internal sealed class SpreadNetworks(RevealWindows windows) : ClientNetworks(windows)
 {
     private long _next;
 

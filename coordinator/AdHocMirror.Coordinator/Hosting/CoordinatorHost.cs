@@ -104,6 +104,8 @@ public static class CoordinatorHost
         var adminLimits = new GrpcServerLimits { MaxSendMessageSize = 64 * 1024 * 1024, MaxConnections = 64 };
 
         services.AddHostedService<CoordinatorStartup>();
+        // After the store is open, before the listeners: FindMirror finds the window's shared secret in memory.
+        services.AddHostedService(sp => sp.GetRequiredService<Matching.Privacy.RevealWindowSync>());
         services.AddCluster(options);
         // AddSingleton, not AddHostedService: the latter drops a second registration of the same type.
         services.AddSingleton<IHostedService>(sp =>

@@ -28,6 +28,8 @@ public static class MatchingComposition
         services.AddSingleton(options.Privacy);
         // The store shares each window's secret between coordinators when it can; else this process keeps its own.
         services.AddSingleton(sp => sp.GetRequiredService<ICoordinatorStore>() as IRevealSecrets ?? new MemoryRevealSecrets());
+        services.AddSingleton<RevealWindows>();
+        services.AddSingleton<RevealWindowSync>();
         services.AddSingleton<ClientNetworks>();
         services.AddSingleton<FindMirrorRateLimit>();
         services.AddSingleton<RevealBudget>();

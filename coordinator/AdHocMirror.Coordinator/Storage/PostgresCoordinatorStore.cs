@@ -9,7 +9,7 @@ namespace AdHocMirror.Coordinator.Storage;
 /// <c>synchronous_commit</c>, on by default, flushes it) before the caller is answered. A database
 /// that cannot be reached turns into UNAVAILABLE (<see cref="StoreUnavailable"/>).
 /// </summary>
-public sealed partial class PostgresCoordinatorStore : ICoordinatorStore, IClusterStore
+public sealed partial class PostgresCoordinatorStore : ICoordinatorStore, IClusterStore, IRevealSecrets
 {
     private const string KeyColumns = "key_id, secret_hash, issued_at, expires_at, last_used_at, status, ended_at, reason";
     private readonly NpgsqlDataSource _source;
@@ -223,6 +223,15 @@ public sealed partial class PostgresCoordinatorStore : ICoordinatorStore, IClust
             cancellationToken, beforeId, limit);
 
     public void Dispose() => _source.Dispose();
+
+    /// <summary>The first coordinator to ask for a window stores its proposal; every other one reads that.</summary>
+    public Task<byte[]> GetOrAddRevealSecretAsync(long window, byte[] proposed, CancellationToken cancellationToken = default) =>
+        WriteAsync(async db =>
+        {
+            await db.ExecuteAsync("DELETE FROM reveal_windows WHERE number < $1", window - 1);
+            await db.ExecuteAsync("INSERT INTO reveal_windows (number, secret) VALUES ($1, $2) ON CONFLICT (number) DO NOTHING", window, proposed);
+            return (byte[])(await db.ScalarAsync("SELECT secret FROM reveal_windows WHERE number = $1", window))!;
+        }, cancellationToken);
 
     private static async Task<bool> InsertKeyAsync(PostgresCommands db, KeyRecord key) =>
         await db.ExecuteAsync(

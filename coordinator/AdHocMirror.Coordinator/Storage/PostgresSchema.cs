@@ -85,6 +85,14 @@ internal static class PostgresSchema
             sessions_pinged integer NOT NULL DEFAULT 0
         );
         """,
+        """
+        -- The reveal windows' secrets (IRevealSecrets), shared so that a client network sees the same volunteers
+        -- from every coordinator: at most the current and the previous window.
+        CREATE TABLE reveal_windows (
+            number bigint PRIMARY KEY,
+            secret bytea NOT NULL
+        );
+        """,
     ];
 
     public static int Version => Migrations.Length;

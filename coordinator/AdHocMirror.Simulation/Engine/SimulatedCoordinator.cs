@@ -48,7 +48,7 @@ public sealed class SimulatedCoordinator : IDisposable
         options.Privacy.FindMirrorPerMinute = 0;
         var budget = new RevealBudget(options.Privacy);
         var privacy = new MatchingPrivacy(
-            new ClientNetworks(options.Privacy, store, clock, NullLogger<ClientNetworks>.Instance),
+            new ClientNetworks(new RevealWindows(options.Privacy, clock, NullLogger<RevealWindows>.Instance)),
             new FindMirrorRateLimit(options.Privacy, clock),
             budget,
             options.Privacy,

@@ -27,13 +27,17 @@ public sealed class CoordinatorCluster : IAsyncDisposable
     private readonly TimeSpan _leaseTtl;
     private readonly TimeSpan _deadAfter;
     private readonly List<FakeMirror> _mirrors = [];
+    private readonly Action<CoordinatorOptions>? _configure;
+    private readonly Action<IServiceCollection>? _replace;
 
-    private CoordinatorCluster(PostgresServer server, string connectionString, TimeSpan leaseTtl, TimeSpan deadAfter)
+    private CoordinatorCluster(PostgresServer server, string connectionString, TimeSpan leaseTtl, TimeSpan deadAfter, Action<CoordinatorOptions>? configure, Action<IServiceCollection>? replace)
     {
         _server = server;
         _connectionString = connectionString;
         _leaseTtl = leaseTtl;
         _deadAfter = deadAfter;
+        _configure = configure;
+        _replace = replace;
     }
 
     public List<Node> Nodes { get; } = [];
@@ -43,10 +47,13 @@ public sealed class CoordinatorCluster : IAsyncDisposable
 
     /// <param name="deadAfter">How long a silent coordinator counts as live (2 s unless given): longer where
     /// a test needs the views to stay put on a busy machine.</param>
-    public static async Task<CoordinatorCluster> StartAsync(PostgresServer server, int nodes, TimeSpan? leaseTtl = null, TimeSpan? deadAfter = null)
+    /// <param name="configure">Last word on each node's options (privacy tests turn the budget back on).</param>
+    /// <param name="replace">Last word on each node's services (e.g. a moved clock for the reveal windows only).</param>
+    public static async Task<CoordinatorCluster> StartAsync(
+        PostgresServer server, int nodes, TimeSpan? leaseTtl = null, TimeSpan? deadAfter = null, Action<CoordinatorOptions>? configure = null, Action<IServiceCollection>? replace = null)
     {
         Skip.If(PostgresServer.SkipReason is not null, PostgresServer.SkipReason);
-        var cluster = new CoordinatorCluster(server, await server.CreateDatabaseAsync(), leaseTtl ?? TimeSpan.FromMinutes(1), deadAfter ?? TimeSpan.FromSeconds(2));
+        var cluster = new CoordinatorCluster(server, await server.CreateDatabaseAsync(), leaseTtl ?? TimeSpan.FromMinutes(1), deadAfter ?? TimeSpan.FromSeconds(2), configure, replace);
         for (var i = 0; i < nodes; i++)
         {
             await cluster.AddNodeAsync();
@@ -83,10 +90,16 @@ public sealed class CoordinatorCluster : IAsyncDisposable
         options.Geo.Overrides.AddRange(Swarm.Places);
         options.Geo.Overrides.AddRange(Swarm.ClientPlaces);
         options.Matching.Official = [new() { Name = "official-rsync", Uri = "rsync://127.0.0.250/gentoo-portage", Protocol = Protocol.Rsync, Latitude = -45, Longitude = 170 }];
-        var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning), TimeProvider.System);
+        _configure?.Invoke(options);
+        var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning), TimeProvider.System, replace: _replace);
         await host.StartAsync();
         var node = new Node(host, dir);
-        Nodes.Add(node);
+        lock (Nodes)
+        {
+            // Tests may start nodes at once.
+            Nodes.Add(node);
+        }
+
         return node;
     }
 

@@ -9,6 +9,55 @@ public sealed class PostgresCoordinatorStoreTests(PostgresServer server) : Coord
     private string _connectionString = string.Empty;
 
     [SkippableFact]
+    public async Task Coordinators_on_one_database_agree_on_each_reveal_window_secret_and_forget_old_windows()
+    {
+        using var first = (PostgresCoordinatorStore)await OpenFreshAsync();
+        using var second = new PostgresCoordinatorStore(_connectionString);
+        await second.OpenAsync();
+
+        var kept = await first.GetOrAddRevealSecretAsync(100, [1, 2, 3]);
+        Assert.Equal([1, 2, 3], kept);
+        Assert.Equal([1, 2, 3], await second.GetOrAddRevealSecretAsync(100, [9, 9, 9]));
+        Assert.Equal([7], await second.GetOrAddRevealSecretAsync(101, [7]));
+        Assert.Equal([7], await first.GetOrAddRevealSecretAsync(101, [8]));
+
+        // Two windows on, the oldest is gone: the next proposal for it would be taken afresh.
+        await first.GetOrAddRevealSecretAsync(102, [5]);
+        Assert.Equal("101,102", (await server.PsqlAsync("SELECT string_agg(number::text, ',' ORDER BY number) FROM reveal_windows", Database())).Stdout.Trim());
+    }
+
+    [SkippableFact]
+    public async Task Coordinators_racing_to_create_a_window_secret_all_get_the_one_stored()
+    {
+        using var opened = (PostgresCoordinatorStore)await OpenFreshAsync();
+        var stores = new List<PostgresCoordinatorStore>();
+        try
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                var store = new PostgresCoordinatorStore(_connectionString);
+                stores.Add(store);
+                await store.OpenAsync();
+            }
+
+            // Several rounds, each a new window that nobody has yet: every store proposes its own secret at once.
+            for (var window = 500L; window < 510; window++)
+            {
+                var w = window;
+                var got = await Task.WhenAll(stores.Select((s, i) => Task.Run(() => s.GetOrAddRevealSecretAsync(w, [(byte)i, (byte)w]))));
+                var agreed = got[0];
+                Assert.All(got, g => Assert.Equal(agreed, g));
+                Assert.Equal((byte)w, agreed[1]);
+                Assert.Equal(Convert.ToHexStringLower(agreed), (await server.PsqlAsync($"SELECT encode(secret, 'hex') FROM reveal_windows WHERE number = {w}", Database())).Stdout.Trim());
+            }
+        }
+        finally
+        {
+            stores.ForEach(s => s.Dispose());
+        }
+    }
+
+    [SkippableFact]
     public async Task Coordinators_starting_at_once_migrate_the_schema_once()
     {
         Skip.If(PostgresServer.SkipReason is not null, PostgresServer.SkipReason);

@@ -10,6 +10,12 @@ public sealed class PrivacyOptions
     public TimeSpan RevealWindow { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
+    /// How long before a window starts its shared secret is fetched from the store (at most half a window), so that
+    /// FindMirror never waits on the database; a failed fetch is retried until the window starts.
+    /// </summary>
+    public TimeSpan RevealSecretLead { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Most client networks remembered (budget and rate limit each): beyond it the oldest is forgotten,
     /// and starts over with the same stable choice of volunteers.
     /// </summary>

@@ -82,6 +82,8 @@ public sealed class RevealBudgetTests
         // Dense volunteers, all in one band around the client: only the window's key decides which it sees.
         using var a = new World(mirrors: 2_000, storeA, clock, dense: true);
         using var b = new World(mirrors: 2_000, storeB, clock, dense: true);
+        Assert.True(await a.Sync.FetchAsync(a.Windows.Current, CancellationToken.None));
+        Assert.True(await b.Sync.FetchAsync(b.Windows.Current, CancellationToken.None));
         for (var net = 0; net < 20; net++)
         {
             var peer = IPAddress.Parse($"203.0.{net}.7");
@@ -90,7 +92,9 @@ public sealed class RevealBudgetTests
 
         // A new window: other choices (each network picks 3 of the 16 nearest: the same again by chance is 1 in 560).
         var before = Enumerable.Range(0, 5).Select(net => string.Join(",", a.AskPlaced(IPAddress.Parse($"203.0.{net}.7"), 3).Select(f => f.KeyId).Order())).ToList();
+        Assert.True(await a.Sync.FetchAsync(a.Windows.Current + 1, CancellationToken.None));
         clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(0, a.Windows.LocalWindows);
         var after = Enumerable.Range(0, 5).Select(net => string.Join(",", a.AskPlaced(IPAddress.Parse($"203.0.{net}.7"), 3).Select(f => f.KeyId).Order())).ToList();
         Assert.NotEqual(before, after);
     }
@@ -116,7 +120,7 @@ public sealed class RevealBudgetTests
         var clock = new ManualClock();
         var options = new PrivacyOptions { FindMirrorPerMinute = 20 };
         var limit = new FindMirrorRateLimit(options, clock);
-        var network = new ClientNetworks(options, new MemoryRevealSecrets(), clock, NullLogger<ClientNetworks>.Instance).Of(IPAddress.Parse("192.0.2.1"));
+        var network = new ClientNetworks(new RevealWindows(options, clock, NullLogger<RevealWindows>.Instance)).Of(IPAddress.Parse("192.0.2.1"));
         for (var i = 0; i < 20; i++)
         {
             Assert.True(limit.TryTake(network, out _));
@@ -145,7 +149,9 @@ public sealed class RevealBudgetTests
             var privacy = new PrivacyOptions { RevealBudget = 8, MaxNetworks = maxNetworks };
             _leases = new LeaseBook(matching, clock);
             Budget = new RevealBudget(privacy);
-            Networks = new ClientNetworks(privacy, secrets ?? new MemoryRevealSecrets(), clock, NullLogger<ClientNetworks>.Instance);
+            Windows = new RevealWindows(privacy, clock, NullLogger<RevealWindows>.Instance);
+            Sync = new RevealWindowSync(Windows, secrets ?? new MemoryRevealSecrets(), privacy, NullLogger<RevealWindowSync>.Instance);
+            Networks = new ClientNetworks(Windows);
             _picker = new CandidatePicker(_index, _leases, matching, Budget);
             var random = new Random(42);
             for (var i = 0; i < mirrors; i++)
@@ -168,6 +174,11 @@ public sealed class RevealBudgetTests
 
         public ClientNetworks Networks { get; }
 
+        public RevealWindows Windows { get; }
+
+        /// <summary>Not started: a test fetches the windows' secrets as the coordinator's background service would.</summary>
+        public RevealWindowSync Sync { get; }
+
         public double NearestKm(double lat, double lon) => _mirrors.Min(m => GreatCircle.DistanceKm(lat, lon, m.Lat, m.Lon));
 
         /// <summary>One FindMirror's choice, its leases given back at once (as reports would).</summary>
@@ -189,6 +200,7 @@ public sealed class RevealBudgetTests
 
         public void Dispose()
         {
+            Sync.Dispose();
             _index.Dispose();
             _leases.Dispose();
         }
