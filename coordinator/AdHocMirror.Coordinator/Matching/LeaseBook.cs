@@ -80,11 +80,14 @@ public sealed class LeaseBook : IDisposable
         bool wasHeld;
         lock (_gate)
         {
-            var index = (int)(uint)id;
-            if (index >= _used || At(index) is not { State: not EntryState.Free } entry || entry.Lease.Id != id)
+            // The low half names the record; a forged id may name one past the end, or past int.MaxValue.
+            var low = (uint)id;
+            if (low >= (uint)_used || At((int)low) is not { State: not EntryState.Free } entry || entry.Lease.Id != id)
             {
                 return null;
             }
+
+            var index = (int)low;
 
             lease = entry.Lease;
             wasHeld = entry.State == EntryState.Held;

@@ -23,6 +23,8 @@ public sealed class LeaseBookTests
         Assert.Null(book.Complete(forged));
         Assert.Null(book.Complete("g" + id[1..]));
         Assert.Null(book.Complete(id[..31]));
+        Assert.Null(book.Complete("0123456789abcdef0123456789abcdef")); // a record index past int.MaxValue (the property tests found it)
+        Assert.Null(book.Complete("ffffffffffffffffffffffff00001000")); // one past the records in use
         Assert.Equal(1, slot.Leases);
 
         Assert.Equal(lease, book.Complete(id));
