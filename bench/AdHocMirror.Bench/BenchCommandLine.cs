@@ -8,6 +8,7 @@ public static class BenchCommandLine
         ["wire"] = ("unary calls/s of a trivial method over one h2c connection (our client, and h2load when present)", WireBenchmark.RunAsync),
         ["verify"] = ("GLEP 74 verification of a full-size generated tree (~150,000 files): files/s, MB/s, cold and warm", VerifyBenchmark.RunAsync),
         ["findmirror"] = ("FindMirror calls/s, p50/p99 and RSS with 1,000 / 10,000 / 100,000 mirrors online, against a trivial method on the same transport; --cluster: three coordinators on one PostgreSQL against one on SQLite", FindMirrorBenchmark.RunAsync),
+        ["registrations"] = ("kill -9 of one of three coordinators on one PostgreSQL under Register calls paced at 1,000/s: the rate reached and acknowledged registrations lost (goal 0)", RegistrationKillBenchmark.RunAsync),
         ["sync"] = ("wall time of ahm-sync (first and incremental sync of a ~150,000-file tree from an rsync daemon on loopback, verification included) against bare rsync with portage's options, as a ratio", SyncBenchmark.RunAsync),
         ["simulate"] = ("wall and CPU time of ahm-simulate's default run (200,000 clients, 7 days, with and without volunteers) against the 60 s target", SimulateBenchmark.RunAsync),
         ["geo"] = ("MaxMind DB City lookups/s on 1 and 2 threads, and bytes allocated per lookup", GeoBenchmark.RunAsync),

@@ -50,7 +50,7 @@ public static partial class FindMirrorBenchmark
         if (args.Length >= 3 && args[0] == "--host")
         {
             var geo = args.Length >= 4 && !args[3].StartsWith("--", StringComparison.Ordinal) ? args[3] : null;
-            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "on", geo, ValueOf(args, "--store"), ValueOf(args, "--store-password-file"), args.Contains("--serve-only"));
+            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "on", geo, ValueOf(args, "--store"), ValueOf(args, "--store-password-file"), args.Contains("--serve-only"), args.Contains("--open-registration"));
             return 0;
         }
 
@@ -203,7 +203,7 @@ public static partial class FindMirrorBenchmark
     }
 
     /// <summary>The coordinator side: populated in-process, measured alone for its own cost per answer, then serving until stdin closes.</summary>
-    private static async Task HostAsync(int mirrors, bool budget, string? geo, string? store, string? storePasswordFile, bool serveOnly)
+    private static async Task HostAsync(int mirrors, bool budget, string? geo, string? store, string? storePasswordFile, bool serveOnly, bool openRegistration)
     {
         using var dir = new TempDir("ahm-bench");
         var options = new CoordinatorOptions
@@ -219,6 +219,11 @@ public static partial class FindMirrorBenchmark
         options.Matching.LeaseTtl = TimeSpan.FromSeconds(10);
         options.Matching.Official = [];
         options.GeoIp = geo;
+        if (openRegistration)
+        {
+            options.Keys.RegistrationsPerNetworkPerHour = 1_000_000; // every load client is on 127.0.0.1
+        }
+
         if (!budget)
         {
             options.Privacy.RevealBudget = 0;

@@ -1,6 +1,6 @@
 using AdHocMirror.Contracts.V1;
-using AdHocMirror.Coordinator.Tests.Support;
 using AdHocMirror.Testing;
+using AdHocMirror.Testing.Load;
 
 namespace AdHocMirror.Coordinator.Tests.Cluster;
 

@@ -3,6 +3,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Tests.Support;
 using AdHocMirror.Testing;
+using AdHocMirror.Testing.Load;
 using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 

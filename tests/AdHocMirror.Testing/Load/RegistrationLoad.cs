@@ -4,7 +4,7 @@ using AdHocMirror.Contracts;
 using AdHocMirror.Contracts.V1;
 using Grpc.Core;
 
-namespace AdHocMirror.Coordinator.Tests.Support;
+namespace AdHocMirror.Testing.Load;
 
 /// <summary>
 /// A fixed number of Register calls paced at a target rate, spread round-robin over coordinators, with a bounded
