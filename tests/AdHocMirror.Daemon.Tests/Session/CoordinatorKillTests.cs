@@ -25,9 +25,9 @@ public sealed class CoordinatorKillTests(PostgresServer database, Xunit.Abstract
             {
                 var (port, adminPort, dir) = (FreePort.Next(), FreePort.Next(), dirs.Combine($"c{i}"));
                 Directory.CreateDirectory(dir);
-                var process = Start(
+                var process = CoordinatorProgram.StartServe(
                 [
-                    "serve", "--listen", $"127.0.0.1:{port}", "--admin-listen", $"127.0.0.1:{adminPort}", "--metrics-listen", "off", "--data-dir", dir,
+                    "--listen", $"127.0.0.1:{port}", "--admin-listen", $"127.0.0.1:{adminPort}", "--metrics-listen", "off", "--data-dir", dir,
                     "--store", $"postgres://{PostgresServer.User}@127.0.0.1:{database.Port}/{name}", "--store-password-file", database.PasswordFile,
                     "--ping-interval", "3s", "--ping-timeout", "1s", "--ping-failures", "2", "--ping-address", "any",
                     "--heartbeat-interval", "250ms", "--coordinator-timeout", "2s", "--change-poll-interval", "100ms",
@@ -79,21 +79,4 @@ public sealed class CoordinatorKillTests(PostgresServer database, Xunit.Abstract
                 && (await admin.ListMirrorsAsync(new ListMirrorsRequest())).Mirrors.FirstOrDefault(m => m.KeyId == keyId) is { State: MirrorState.Online } m
                 && m.Versions.All(v => v.Generated.ToDateTimeOffset() == version) && m.Versions.Count == 1,
             $"the mirror online at {version:u} (log: {string.Join(" | ", world.Log.Lines.TakeLast(6))})", TimeSpan.FromSeconds(60));
-
-    private static Process Start(string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ahm-coordinator.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start ahm-coordinator");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
 }

@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using AdHocMirror.Testing;
 
-namespace AdHocMirror.Coordinator.Tests.Support;
+namespace AdHocMirror.Testing;
 
-/// <summary>The built <c>ahm-coordinator</c> run as a real child process (<c>dotnet ahm-coordinator.dll …</c>).</summary>
+/// <summary>The built <c>ahm-coordinator</c> run as a real child process (<c>dotnet ahm-coordinator.dll …</c>), from a test project that references the coordinator (its dll is copied beside the tests).</summary>
 public static class CoordinatorProgram
 {
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "ahm-coordinator.dll");
