@@ -89,9 +89,7 @@ public sealed class FallbackTests
         var hooks = world.Dir.Combine("postsync.d");
         Directory.CreateDirectory(hooks);
         var record = world.Dir.Combine("hook-ran");
-        var hook = Path.Combine(hooks, "10-record");
-        await File.WriteAllTextAsync(hook, $"#!/bin/sh\necho \"$1 $2 $3\" > {record}\n");
-        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await ExecutableHookAsync(hooks, "10-record", $"#!/bin/sh\necho \"$1 $2 $3\" > {record}\n");
         await File.WriteAllTextAsync(Path.Combine(hooks, "20-not-executable"), "#!/bin/sh\nexit 1\n");
 
         var run = await world.SyncAsync("--no-coordinator");
@@ -108,9 +106,7 @@ public sealed class FallbackTests
         var hooks = world.Dir.Combine("postsync.d");
         Directory.CreateDirectory(hooks);
         var record = world.Dir.Combine("hook-ran");
-        var hook = Path.Combine(hooks, "10-record");
-        await File.WriteAllTextAsync(hook, $"#!/bin/sh\necho ran >> {record}\n");
-        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await ExecutableHookAsync(hooks, "10-record", $"#!/bin/sh\necho ran >> {record}\n");
 
         var run = await world.SyncAsync("--no-coordinator", "--no-postsync-hooks");
 
@@ -122,5 +118,12 @@ public sealed class FallbackTests
         Assert.Equal(0, await AdHocMirror.Sync.Cli.SyncCommandLine.InvokeAsync(["--help"], help, new StringWriter()));
         Assert.Contains("--no-postsync-hooks", help.ToString(), StringComparison.Ordinal);
         Assert.Contains("--rsync-opt", help.ToString(), StringComparison.Ordinal);
+    }
+
+    private static async Task ExecutableHookAsync(string hooks, string name, string script)
+    {
+        var hook = Path.Combine(hooks, name);
+        await File.WriteAllTextAsync(hook, script);
+        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 }
