@@ -27,6 +27,15 @@ public static class BenchCommandLine
             return args.Length == 0 || args[0] is "--help" or "-h" ? 0 : 2;
         }
 
-        return await bench.Run(args[1..]);
+        try
+        {
+            return await bench.Run(args[1..]);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            // Every benchmark reads its numbers with int.Parse: one message and the usage exit code, not a trace.
+            Console.Error.WriteLine($"ahm-bench {args[0]}: a number was expected ({e.Message}); arguments: {string.Join(' ', args[1..])}");
+            return 2;
+        }
     }
 }
