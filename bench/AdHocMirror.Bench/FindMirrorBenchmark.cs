@@ -135,8 +135,9 @@ public static partial class FindMirrorBenchmark
             start.ArgumentList.Add(arg);
         }
 
-        // The same collector as ahm-coordinator's runtimeconfig (ServerGarbageCollection in its project file).
-        start.Environment["DOTNET_gcServer"] = "1";
+        // The same collector as ahm-coordinator's runtimeconfig (ServerGarbageCollection in its project file),
+        // unless the caller chose one (DOTNET_gcServer and the other DOTNET_GC* settings reach the host as they would the coordinator).
+        start.Environment.TryAdd("DOTNET_gcServer", "1");
         return Process.Start(start)!;
     }
 

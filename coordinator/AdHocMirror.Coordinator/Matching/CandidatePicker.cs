@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using AdHocMirror.Contracts.V1;
 using AdHocMirror.Coordinator.Geo;
 using AdHocMirror.Coordinator.Matching.Privacy;
@@ -87,18 +88,21 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
     }
 
     /// <summary>New candidates by band, then by the network's key: equally near volunteers are chosen alike on every call and coordinator.</summary>
+    /// <remarks>Sorts <paramref name="found"/> (the search's own list) in place, by one integer per candidate: this runs on every answer.</remarks>
     private List<(MirrorSlot Slot, double DistanceKm)> Stable(List<(MirrorSlot Slot, double DistanceKm)> found, ulong seed)
     {
+        var items = CollectionsMarshal.AsSpan(found);
+        Span<ulong> keys = items.Length <= 64 ? stackalloc ulong[items.Length] : new ulong[items.Length];
         var width = options.SimilarDistanceKm;
-        var keys = new (double Band, ulong Rank)[found.Count];
-        for (var i = 0; i < keys.Length; i++)
+        for (var i = 0; i < items.Length; i++)
         {
-            keys[i] = (Band(found[i].DistanceKm, width), Rank(seed, found[i].Slot.KeyId));
+            // The band in the top 16 bits (bands past 65,534 and unlocated mirrors share the last), the rank below it.
+            var band = (ulong)Math.Min(Band(items[i].DistanceKm, width), ushort.MaxValue);
+            keys[i] = (band << 48) | (Rank(seed, items[i].Slot.KeyHash) >> 16);
         }
 
-        var items = found.ToArray();
-        Array.Sort(keys, items);
-        return [.. items];
+        keys.Sort(items);
+        return found;
     }
 
     /// <summary>Revealed and new together, as every answer is ordered: nearest band first, then the most spare places.</summary>
@@ -125,16 +129,10 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
 
     private static double Band(double km, double width) => double.IsNaN(km) ? double.PositiveInfinity : Math.Floor(km / width);
 
-    /// <summary>A keyed mix of the volunteer's id (random hex) with the network's seed: stable, and unrelated between networks and windows.</summary>
-    private static ulong Rank(ulong seed, string keyId)
+    /// <summary>A keyed mix of the volunteer's id hash with the network's seed: stable, and unrelated between networks and windows.</summary>
+    private static ulong Rank(ulong seed, ulong keyHash)
     {
-        ulong id = 14695981039346656037;
-        foreach (var c in keyId)
-        {
-            id = (id ^ c) * 1099511628211;
-        }
-
-        var z = seed ^ id;
+        var z = seed ^ keyHash;
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
         z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
         return z ^ (z >> 31);
@@ -144,7 +142,7 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
     {
         foreach (var offered in picked)
         {
-            if (string.Equals(offered.Slot.KeyId, slot.KeyId, StringComparison.Ordinal))
+            if (ReferenceEquals(offered.Slot, slot)) // one slot per mirror and protocol; the ids are cold strings
             {
                 return true;
             }

@@ -41,7 +41,7 @@ internal sealed class DistanceBands
             return double.PositiveInfinity;
         }
 
-        var at = Array.BinarySearch(_starts, squaredChord);
+        var at = ((ReadOnlySpan<double>)_starts).BinarySearch(squaredChord); // the span's search compares doubles inline, the array's through a comparer
         var band = at >= 0 ? at : ~at - 1;
         return band < _starts.Length - 1 ? band : Math.Floor(GreatCircle.ChordToKm(squaredChord) / WidthKm);
     }

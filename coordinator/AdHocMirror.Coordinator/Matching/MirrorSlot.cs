@@ -21,7 +21,21 @@ internal sealed class MirrorSlot
         (_counters, _counter) = counter ?? (new int[1], 0);
     }
 
-    public string KeyId { get; set; }
+    public string KeyId
+    {
+        get;
+        set
+        {
+            field = value;
+            KeyHash = HashOf(value);
+        }
+    }
+
+    /// <summary>
+    /// A hash of <see cref="KeyId"/> kept beside the slot's other fields: ranking candidates per client network
+    /// reads it instead of the id's characters, another object that is cold in a large index.
+    /// </summary>
+    public ulong KeyHash { get; private set; }
 
     public Protocol Protocol { get; }
 
@@ -98,4 +112,16 @@ internal sealed class MirrorSlot
     }
 
     public void Release() => Interlocked.Decrement(ref _counters[_counter]);
+
+    /// <summary>FNV-1a over the id's characters; ids are random hex, so a fast unkeyed hash spreads them well enough (the ranking keys it per network).</summary>
+    private static ulong HashOf(string keyId)
+    {
+        var hash = 14695981039346656037;
+        foreach (var c in keyId)
+        {
+            hash = (hash ^ c) * 1099511628211;
+        }
+
+        return hash;
+    }
 }

@@ -6,8 +6,8 @@ using System.Security.Cryptography;
 namespace AdHocMirror.Coordinator.Matching.Privacy;
 
 /// <summary>
-/// A client network (IPv4 /24, IPv6 /48) as budget and rate limit know it: a keyed hash of its prefix
-/// under the current window's secret, never the prefix. <see cref="Seed"/> keys its stable choice of
+/// A client network (IPv4 /24, IPv6 /48) as budget and rate limit know it: a keyed hash (SipHash-2-4, keys derived
+/// from the current window's secret) of its prefix, never the prefix. <see cref="Seed"/> keys its stable choice of
 /// volunteers; since the secret is shared through the store (<see cref="RevealWindowSync"/>), every coordinator computes the same.
 /// </summary>
 public readonly record struct ClientNetwork(long Window, UInt128 Tag, ulong Seed);
@@ -16,17 +16,45 @@ public readonly record struct ClientNetwork(long Window, UInt128 Tag, ulong Seed
 /// <remarks>Not sealed: the benchmark spreads one address's load over made-up networks, as real traffic comes from many.</remarks>
 public class ClientNetworks(RevealWindows windows)
 {
+    private static readonly byte[] KeysLabel = "ahm client network keys v1"u8.ToArray();
+    private WindowKeys? _keys;
+
     public long CurrentWindow => windows.Current;
 
     public virtual ClientNetwork Of(IPAddress? peer)
     {
         var window = CurrentWindow;
-        var secret = windows.SecretOf(window);
+        var keys = KeysOf(window);
         Span<byte> prefix = stackalloc byte[17];
         var length = Prefix(peer, prefix);
-        Span<byte> hash = stackalloc byte[32];
-        HMACSHA256.HashData(secret, prefix[..length], hash);
-        return new ClientNetwork(window, BinaryPrimitives.ReadUInt128LittleEndian(hash), BinaryPrimitives.ReadUInt64LittleEndian(hash[16..]));
+        var bytes = prefix[..length];
+        var tag = new UInt128(SipHash.Hash(keys.High0, keys.High1, bytes), SipHash.Hash(keys.Low0, keys.Low1, bytes));
+        return new ClientNetwork(window, tag, SipHash.Hash(keys.Seed0, keys.Seed1, bytes));
+    }
+
+    /// <summary>
+    /// The window's three SipHash keys, derived from its secret once (HMAC-SHA512 costs microseconds, too much for
+    /// every call); kept for the latest window asked, which is the current one but for calls in flight at a turn.
+    /// </summary>
+    private WindowKeys KeysOf(long window)
+    {
+        if (Volatile.Read(ref _keys) is { } keys && keys.Window == window)
+        {
+            return keys;
+        }
+
+        Span<byte> derived = stackalloc byte[64];
+        HMACSHA512.HashData(windows.SecretOf(window), KeysLabel, derived);
+        keys = new WindowKeys(
+            window,
+            BinaryPrimitives.ReadUInt64LittleEndian(derived),
+            BinaryPrimitives.ReadUInt64LittleEndian(derived[8..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(derived[16..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(derived[24..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(derived[32..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(derived[40..]));
+        Volatile.Write(ref _keys, keys);
+        return keys;
     }
 
     /// <summary>Family then the network's prefix bytes; an unknown peer is one network of its own kind.</summary>
@@ -48,4 +76,6 @@ public class ClientNetworks(RevealWindows windows)
         into[0] = v4 ? (byte)4 : (byte)6;
         return 1 + (v4 ? 3 : 6); // /24 and /48, as SourceNetwork counts
     }
+
+    private sealed record WindowKeys(long Window, ulong High0, ulong High1, ulong Low0, ulong Low1, ulong Seed0, ulong Seed1);
 }
