@@ -16,9 +16,9 @@ internal sealed class BestCandidates(int capacity, DistanceBands bands)
 
     /// <param name="squaredChord">Between the unit vectors of client and mirror; NaN for a mirror without a location (it ranks after every located one).</param>
     /// <param name="spare">Free places when examined: a snapshot, so that concurrent leases cannot make the order inconsistent.</param>
-    public void Offer(MirrorSlot slot, double squaredChord, int spare)
+    public void Offer(MirrorSlot slot, double squaredChord, int spare, ulong keyHash)
     {
-        var entry = new Entry(slot, squaredChord, bands.BandOf(squaredChord), spare);
+        var entry = new Entry(slot, squaredChord, bands.BandOf(squaredChord), spare, keyHash);
         if (_count == _items.Length && !entry.IsBetterThan(_items[^1]))
         {
             return;
@@ -39,19 +39,19 @@ internal sealed class BestCandidates(int capacity, DistanceBands bands)
     public double BandEndKm(int rank) => rank > _count ? double.PositiveInfinity : bands.EndKm(_items[rank - 1].Band);
 
     /// <summary>Best first, with distances in kilometres (NaN where the mirror has no location).</summary>
-    public List<(MirrorSlot Slot, double DistanceKm)> ToList()
+    public List<(MirrorSlot Slot, double DistanceKm, ulong KeyHash)> ToList()
     {
-        var list = new List<(MirrorSlot Slot, double DistanceKm)>(_count);
+        var list = new List<(MirrorSlot Slot, double DistanceKm, ulong KeyHash)>(_count);
         for (var i = 0; i < _count; i++)
         {
             var chord = _items[i].SquaredChord;
-            list.Add((_items[i].Slot, double.IsNaN(chord) ? double.NaN : GreatCircle.ChordToKm(chord)));
+            list.Add((_items[i].Slot, double.IsNaN(chord) ? double.NaN : GreatCircle.ChordToKm(chord), _items[i].KeyHash));
         }
 
         return list;
     }
 
-    private readonly record struct Entry(MirrorSlot Slot, double SquaredChord, double Band, int Spare)
+    private readonly record struct Entry(MirrorSlot Slot, double SquaredChord, double Band, int Spare, ulong KeyHash)
     {
         public bool IsBetterThan(Entry other) =>
             Band < other.Band || (Band == other.Band && (Spare > other.Spare || (Spare == other.Spare && SquaredChord < other.SquaredChord)));

@@ -50,7 +50,7 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
         {
             var missed = false;
             var found = index.Search(protocol, client, clientTicks, wanted, reachKm, options.SimilarDistanceKm, options.MaxExamined, keep: reveals is null ? 0 : Math.Max(wanted * 2, 16));
-            foreach (var (slot, distance) in reveals is null ? found : Stable(found, network!.Value.Seed))
+            foreach (var (slot, distance, _) in reveals is null ? found : Stable(found, network!.Value.Seed))
             {
                 if (picked.Count >= wanted)
                 {
@@ -89,7 +89,7 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
 
     /// <summary>New candidates by band, then by the network's key: equally near volunteers are chosen alike on every call and coordinator.</summary>
     /// <remarks>Sorts <paramref name="found"/> (the search's own list) in place, by one integer per candidate: this runs on every answer.</remarks>
-    private List<(MirrorSlot Slot, double DistanceKm)> Stable(List<(MirrorSlot Slot, double DistanceKm)> found, ulong seed)
+    private List<(MirrorSlot Slot, double DistanceKm, ulong KeyHash)> Stable(List<(MirrorSlot Slot, double DistanceKm, ulong KeyHash)> found, ulong seed)
     {
         var items = CollectionsMarshal.AsSpan(found);
         Span<ulong> keys = items.Length <= 64 ? stackalloc ulong[items.Length] : new ulong[items.Length];
@@ -98,7 +98,7 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
         {
             // The band in the top 16 bits (bands past 65,534 and unlocated mirrors share the last), the rank below it.
             var band = (ulong)Math.Min(Band(items[i].DistanceKm, width), ushort.MaxValue);
-            keys[i] = (band << 48) | (Rank(seed, items[i].Slot.KeyHash) >> 16);
+            keys[i] = (band << 48) | (Rank(seed, items[i].KeyHash) >> 16);
         }
 
         keys.Sort(items);

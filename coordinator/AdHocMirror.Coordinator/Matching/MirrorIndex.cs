@@ -181,7 +181,7 @@ public sealed class MirrorIndex : IDisposable
     /// twice <paramref name="wanted"/>, so that a few may fill up concurrently before their lease is
     /// taken). Leases are NOT taken here.
     /// </summary>
-    internal List<(MirrorSlot Slot, double DistanceKm)> Search(
+    internal List<(MirrorSlot Slot, double DistanceKm, ulong KeyHash)> Search(
         Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double maxDistanceKm, double similarKm, int maxExamined = int.MaxValue, int keep = 0)
     {
         var bands = _bands;
@@ -297,6 +297,9 @@ public sealed class MirrorIndex : IDisposable
         public long VersionTicks;
         public MirrorSlot Slot;
 
+        /// <summary>The slot's <see cref="MirrorSlot.KeyHash"/>, so that ranking the candidates per network need not visit each slot.</summary>
+        public ulong KeyHash;
+
         /// <summary>Where the slot's lease count lives (<see cref="LeaseCounters"/>), so a search need not visit the slot.</summary>
         public int[] Leases;
         public int LeasesOffset;
@@ -342,7 +345,7 @@ public sealed class MirrorIndex : IDisposable
                 var (leases, offset) = slot.Counter;
                 cell.Entries[cell.Count] = new CellEntry
                 {
-                    X = x, Y = y, Z = z, VersionTicks = slot.VersionTicks, Slot = slot, Leases = leases, LeasesOffset = offset, Capacity = slot.Capacity, Reach = slot.Reach,
+                    X = x, Y = y, Z = z, VersionTicks = slot.VersionTicks, Slot = slot, KeyHash = slot.KeyHash, Leases = leases, LeasesOffset = offset, Capacity = slot.Capacity, Reach = slot.Reach,
                 };
                 slot.Position = cell.Count++;
             }
@@ -414,7 +417,7 @@ public sealed class MirrorIndex : IDisposable
                 var spare = slot.Spare;
                 if (slot.VersionTicks > clientTicks && spare > 0 && !slot.Reach.IsLimited)
                 {
-                    best.Offer(slot, double.NaN, spare);
+                    best.Offer(slot, double.NaN, spare, slot.KeyHash);
                 }
             }
         }
@@ -449,7 +452,7 @@ public sealed class MirrorIndex : IDisposable
                     var spare = slot.Spare;
                     if (slot.VersionTicks > clientTicks && spare > 0 && !slot.Reach.IsLimited)
                     {
-                        best.Offer(slot, double.NaN, spare);
+                        best.Offer(slot, double.NaN, spare, slot.KeyHash);
                     }
                 }
             }
@@ -546,7 +549,7 @@ public sealed class MirrorIndex : IDisposable
                 var squaredChord = (dx * dx) + (dy * dy) + (dz * dz);
                 if (squaredChord <= _maxSquaredChord && (!entry.Reach.IsLimited || entry.Reach.Admits(region, squaredChord)))
                 {
-                    best.Offer(entry.Slot, squaredChord, spare);
+                    best.Offer(entry.Slot, squaredChord, spare, entry.KeyHash);
                     if (++_examined >= maxExamined)
                     {
                         return false; // mid-cell: where mirrors are dense, the nearest cell alone holds enough
