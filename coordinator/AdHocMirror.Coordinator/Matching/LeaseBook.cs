@@ -110,7 +110,10 @@ public sealed class LeaseBook : IDisposable
     {
         var now = _clock.GetUtcNow().UtcTicks;
         var grace = _options.LateReportGrace.Ticks;
-        List<(long ExpiresAt, int Index, UInt128 Id)>? expired = null;
+
+        // Expired records kept for late reports, counted per second of expiry: enough to find which are the oldest
+        // when the cap is passed, without a list of them all (a busy book holds millions) or a sort.
+        Dictionary<long, int>? expiredPerSecond = null;
         var released = new List<MirrorSlot>();
         for (var start = 0; start < Volatile.Read(ref _used); start += ChunkSize)
         {
@@ -138,7 +141,9 @@ public sealed class LeaseBook : IDisposable
                     }
                     else
                     {
-                        (expired ??= []).Add((entry.Lease.ExpiresAtTicks, i, entry.Lease.Id));
+                        expiredPerSecond ??= [];
+                        var second = entry.Lease.ExpiresAtTicks / TimeSpan.TicksPerSecond;
+                        expiredPerSecond[second] = expiredPerSecond.GetValueOrDefault(second) + 1;
                     }
                 }
             }
@@ -152,16 +157,46 @@ public sealed class LeaseBook : IDisposable
         }
 
         var excess = Records - _options.MaxLeaseRecords;
-        if (excess > 0 && expired is not null)
+        if (excess > 0 && expiredPerSecond is not null)
         {
-            expired.Sort();
+            ForgetOldestExpired(excess, expiredPerSecond);
+        }
+    }
+
+    /// <summary>Frees about <paramref name="excess"/> expired records, oldest second of expiry first, a chunk at a time.</summary>
+    private void ForgetOldestExpired(int excess, Dictionary<long, int> expiredPerSecond)
+    {
+        // Every record of the seconds before the cut goes, and just enough of the cut's own second.
+        var cut = long.MaxValue;
+        var beforeCut = 0;
+        foreach (var second in expiredPerSecond.Keys.Order())
+        {
+            if (beforeCut + expiredPerSecond[second] >= excess)
+            {
+                cut = second;
+                break;
+            }
+
+            beforeCut += expiredPerSecond[second];
+        }
+
+        var atCut = excess - beforeCut;
+        for (var start = 0; start < Volatile.Read(ref _used); start += ChunkSize)
+        {
             lock (_gate)
             {
-                foreach (var (_, index, id) in expired.Take(excess))
+                for (var i = start; i < Math.Min(_used, start + ChunkSize); i++)
                 {
-                    if (At(index).State == EntryState.Expired && At(index).Lease.Id == id)
+                    ref var entry = ref At(i);
+                    if (entry.State != EntryState.Expired)
                     {
-                        FreeLocked(index, wasHeld: false);
+                        continue;
+                    }
+
+                    var second = entry.Lease.ExpiresAtTicks / TimeSpan.TicksPerSecond;
+                    if (second < cut || (second == cut && atCut-- > 0))
+                    {
+                        FreeLocked(i, wasHeld: false);
                     }
                 }
             }

@@ -103,6 +103,28 @@ public sealed class LeaseBookTests
         Assert.Equal(0, slot.Leases);
     }
 
+    [Fact]
+    public void Past_the_record_cap_whole_seconds_of_the_oldest_expiries_go_and_the_newest_stay()
+    {
+        var (book, clock) = Book(maxRecords: 2_500);
+        var slot = Slot(max: 1_000_000);
+        var bySecond = new List<List<Lease>>();
+        for (var second = 0; second < 100; second++)
+        {
+            bySecond.Add(Enumerable.Range(0, 100).Select(_ => book.TryTake(slot)!.Value).ToList());
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        clock.Advance(Ttl);
+        book.Sweep();
+
+        Assert.Equal(0, book.Held);
+        Assert.Equal(2_500, book.Records);
+        Assert.All(bySecond.Take(75).SelectMany(l => l), lease => Assert.Null(book.Complete(Lease.Format(lease.Id))));
+        Assert.All(bySecond.Skip(75).SelectMany(l => l), lease => Assert.NotNull(book.Complete(Lease.Format(lease.Id))));
+        Assert.Equal(0, slot.Leases);
+    }
+
     private static (LeaseBook Book, ManualClock Clock) Book(int maxRecords = 200_000)
     {
         var clock = new ManualClock();
