@@ -40,7 +40,7 @@ public static partial class FindMirrorBenchmark
     private const int GeoNetworks = 16_384;
 
     /// <summary>
-    /// <c>findmirror [SECONDS] [SIZES] [--in-process-only] [--geoip] [--rounds N]</c>. With <c>--geoip</c> the
+    /// <c>findmirror [SECONDS] [SIZES] [--in-process-only] [--geoip] [--rounds N] [--calls-per-network K]</c>. With <c>--geoip</c> the
     /// coordinator reads a generated City database and clients send no hint: they are placed by their address,
     /// so that the lookup is on every answer's path. <c>--rounds</c> repeats the sizes, for figures on a busy machine.
     /// <c>--cluster</c>: <see cref="ClusterFindMirrorBenchmark"/>.
@@ -50,7 +50,7 @@ public static partial class FindMirrorBenchmark
         if (args.Length >= 3 && args[0] == "--host")
         {
             var geo = args.Length >= 4 && !args[3].StartsWith("--", StringComparison.Ordinal) ? args[3] : null;
-            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "on", geo, ValueOf(args, "--store"), ValueOf(args, "--store-password-file"), args.Contains("--serve-only"), args.Contains("--open-registration"));
+            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "on", geo, ValueOf(args, "--store"), ValueOf(args, "--store-password-file"), args.Contains("--serve-only"), args.Contains("--open-registration"), int.Parse(ValueOf(args, "--calls-per-network") ?? "1", CultureInfo.InvariantCulture));
             return 0;
         }
 
@@ -62,7 +62,8 @@ public static partial class FindMirrorBenchmark
         var inProcessOnly = args.Contains("--in-process-only");
         var geoip = args.Contains("--geoip");
         var rounds = int.Parse(ValueOf(args, "--rounds") ?? "1", CultureInfo.InvariantCulture);
-        var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not "--rounds")).ToArray();
+        var callsPerNetwork = int.Parse(ValueOf(args, "--calls-per-network") ?? "1", CultureInfo.InvariantCulture);
+        var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not ("--rounds" or "--calls-per-network"))).ToArray();
         var seconds = positional.Length > 0 && int.TryParse(positional[0], CultureInfo.InvariantCulture, out var s) ? s : 5;
         int[] sizes = positional.Length > 1 ? positional[1].Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() : [1_000, 10_000, 100_000];
         Console.WriteLine($"findmirror benchmark: {Environment.ProcessorCount} cores, {seconds} s per run, 64 calls in flight on one h2c connection, count=3;");
@@ -76,7 +77,9 @@ public static partial class FindMirrorBenchmark
             Console.WriteLine($"GeoIP: a generated City database ({GeoNetworks:N0} /16 networks on land, 127.0.0.0/8 in Europe); clients carry no hint and are placed by their address.");
         }
 
-        Console.WriteLine("budget on: the privacy defaults (reveal budget, rate limit), every call from a client network never seen before (see SpreadNetworks); off: neither.");
+        Console.WriteLine(callsPerNetwork <= 1
+            ? "budget on: the privacy defaults (reveal budget, rate limit), every call from a client network never seen before (see SpreadNetworks); off: neither."
+            : $"budget on: the privacy defaults (reveal budget, rate limit), each client network making {callsPerNetwork} calls in a row, the first finding it new (see SpreadNetworks); off: neither.");
         Console.WriteLine($"{"mirrors",8} {"placed",7} {"budget",6} | {"in-process",11} {"CPU",9} | {"h2load: FindMirror",19} {"trivial",9} {"ratio",6} | {"ahm client: FindMirror",23} {"trivial",9} {"ratio",6} {"p50",7} {"p99",7} | {"RSS",7} {"peak",7} | load");
         var figures = new List<(int Mirrors, bool Budget, Figures Figures)>();
         for (var round = 0; round < rounds; round++)
@@ -85,7 +88,7 @@ public static partial class FindMirrorBenchmark
             {
                 foreach (var budget in (bool[])[true, false])
                 {
-                    figures.Add((size, budget, await MeasureSizeAsync(size, seconds, geoFile, inProcessOnly, budget)));
+                    figures.Add((size, budget, await MeasureSizeAsync(size, seconds, geoFile, inProcessOnly, budget, callsPerNetwork)));
                 }
             }
         }
@@ -150,9 +153,9 @@ public static partial class FindMirrorBenchmark
         return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
     }
 
-    private static async Task<Figures> MeasureSizeAsync(int mirrors, int seconds, string? geo, bool inProcessOnly, bool budget)
+    private static async Task<Figures> MeasureSizeAsync(int mirrors, int seconds, string? geo, bool inProcessOnly, bool budget, int callsPerNetwork)
     {
-        using var host = StartHost(["findmirror", "--host", mirrors.ToString(CultureInfo.InvariantCulture), budget ? "on" : "off", .. geo is { } g ? [g] : Array.Empty<string>()]);
+        using var host = StartHost(["findmirror", "--host", mirrors.ToString(CultureInfo.InvariantCulture), budget ? "on" : "off", .. geo is { } g ? [g] : Array.Empty<string>(), "--calls-per-network", callsPerNetwork.ToString(CultureInfo.InvariantCulture)]);
         try
         {
             using var ready = new CancellationTokenSource(TimeSpan.FromMinutes(5));
@@ -204,7 +207,7 @@ public static partial class FindMirrorBenchmark
     }
 
     /// <summary>The coordinator side: populated in-process, measured alone for its own cost per answer, then serving until stdin closes.</summary>
-    private static async Task HostAsync(int mirrors, bool budget, string? geo, string? store, string? storePasswordFile, bool serveOnly, bool openRegistration)
+    private static async Task HostAsync(int mirrors, bool budget, string? geo, string? store, string? storePasswordFile, bool serveOnly, bool openRegistration, int callsPerNetwork)
     {
         using var dir = new TempDir("ahm-bench");
         var options = new CoordinatorOptions
@@ -231,7 +234,7 @@ public static partial class FindMirrorBenchmark
             options.Privacy.FindMirrorPerMinute = 0;
         }
 
-        using var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning), replace: budget ? SpreadNetworks.Replace : null);
+        using var host = CoordinatorHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning), replace: budget ? SpreadNetworks.Replace(callsPerNetwork) : null);
         await host.StartAsync();
         try
         {
