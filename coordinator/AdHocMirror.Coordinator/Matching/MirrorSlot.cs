@@ -21,10 +21,11 @@ internal sealed class MirrorSlot
         (_counters, _counter) = counter ?? (new int[1], 0);
     }
 
+    /// <summary>Fixed for the slot's life (a rotated key gets a new slot): leases name their mirror by it.</summary>
     public string KeyId
     {
         get;
-        set
+        private init
         {
             field = value;
             KeyHash = HashOf(value);
