@@ -246,7 +246,10 @@ public sealed class StagingAreaTests
         }
 
         var spare = Path.Combine(Path.GetDirectoryName(setup.Repo)!, ".gentoo.ahm-spare");
+        // The relinking runs detached after the commit; its lists are removed when it ends.
+        await Eventually.TrueAsync(() => !setup.Leftovers().Any(l => l.Contains(".ahm-refresh", StringComparison.Ordinal)), "the detached refresh of the spare ends");
         AssertClone(setup.Repo, spare);
+        Assert.Equal([".gentoo.ahm-spare"], setup.Leftovers());
         using (var again = StagingArea.Create(setup.Repo, options))
         {
             Assert.True(again.FromSpare);
