@@ -259,6 +259,26 @@ public sealed class StagingAreaTests
     }
 
     [Fact]
+    public async Task A_spare_left_half_refreshed_by_a_shell_that_is_gone_is_retired_not_waited_for_nor_taken()
+    {
+        await using var setup = await Setup.CreateAsync(files: 40, changes: 4);
+        var options = new StagingOptions { KeepSpare = true };
+        // What a refresh killed midway leaves: the old tree under the refreshing name of a process that no longer runs.
+        var refreshing = Path.Combine(Path.GetDirectoryName(setup.Repo)!, ".gentoo.ahm-refreshing-" + int.MaxValue);
+        (await ExternalProcess.RunAsync("cp", ["-al", "--", setup.Repo, refreshing])).EnsureSuccess("cp -al");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var staging = StagingArea.Create(setup.Repo, options))
+        {
+            Assert.False(staging.FromSpare);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(staging.Path));
+        }
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"recovery waited {clock.Elapsed} for a refresh that is not running");
+        Assert.False(Directory.Exists(refreshing));
+        Assert.Empty(setup.Leftovers());
+    }
+
+    [Fact]
     public async Task A_first_install_leaves_a_spare_cloned_in_the_background()
     {
         await using var setup = await Setup.CreateAsync(files: 60, changes: 6);
