@@ -221,7 +221,7 @@ public static class SyncBenchmark
 
     /// <summary>
     /// Waits until ahm-sync's background work after exit (removal of a replaced tree, the clone of a first tree as the
-    /// spare) has finished, so the next measurement does not share the machine with it.
+    /// spare, the spare's refresh after an incremental sync) has finished, so the next measurement does not share the machine with it.
     /// </summary>
     private static async Task<TimeSpan> BackgroundWorkAsync(string repo)
     {
@@ -229,7 +229,8 @@ public static class SyncBenchmark
         var parent = Path.GetDirectoryName(repo)!;
         var prefix = "." + Path.GetFileName(repo);
         // After every rsync sync that installed a tree there is a spare, once the background clone (if any) is done.
-        while (Directory.GetFileSystemEntries(parent, prefix + ".ahm-retired-*").Length + Directory.GetFileSystemEntries(parent, prefix + ".ahm-cloning-*").Length > 0
+        // The refresh of the spare after an incremental sync leaves its lists until it has ended.
+        while (new[] { ".ahm-retired-*", ".ahm-cloning-*", ".ahm-refresh*" }.Any(marker => Directory.GetFileSystemEntries(parent, prefix + marker).Length > 0)
             || !Directory.Exists(Path.Combine(parent, prefix + ".ahm-spare")))
         {
             if (clock.Elapsed > TimeSpan.FromMinutes(10))

@@ -78,7 +78,8 @@ public sealed class StagingArea : IDisposable
     /// Swaps the (verified!) staging directory into place atomically, then retires and removes the old tree, or with
     /// <see cref="StagingOptions.KeepSpare"/> makes it the spare: relinked to the new tree where
     /// <paramref name="delta"/> (from verification) says it differs, or, when there was no old tree, cloned from the
-    /// new one in the background.
+    /// new one in the background. With <see cref="StagingOptions.RemoveInBackground"/> the relinking is detached too
+    /// (<see cref="SpareTree.StartRefreshing"/>): the new tree is in place and verified when this returns.
     /// </summary>
     public void Commit(TreeDelta? delta = null)
     {
@@ -92,7 +93,7 @@ public sealed class StagingArea : IDisposable
             {
                 SpareTree.StartCloning(Repository);
             }
-            else if (_options.KeepSpare && delta is not null)
+            else if (_options.KeepSpare && delta is not null && !(_options.RemoveInBackground && SpareTree.StartRefreshing(spare, Repository, delta)))
             {
                 SpareTree.Refresh(spare, Repository, delta);
             }

@@ -12,7 +12,7 @@ public sealed class StagingOptions
     /// <summary>
     /// Remove the old tree (and crash leftovers) with a detached low-priority <c>rm -rf</c> after it has been retired,
     /// instead of before <see cref="StagingArea.Commit"/> returns (ahm-sync: the command exits as soon as the new tree is
-    /// in place). Off by default.
+    /// in place), and with <see cref="KeepSpare"/> relink the spare to the new tree after the command has ended too. Off by default.
     /// </summary>
     public bool RemoveInBackground { get; set; }
 

@@ -119,6 +119,13 @@ public static class TreeSwap
 
     internal static void RecoverLocked(string repository, StagingOptions options)
     {
+        if (options.KeepSpare)
+        {
+            // An earlier sync's detached refresh of the spare is let finish (a fraction of a second, normally) rather
+            // than retired below with the spare it is about to give back.
+            SpareTree.WaitForRefreshes(repository, TimeSpan.FromSeconds(30));
+        }
+
         var verified = Sibling(repository, VerifiedSuffix);
         var previous = Sibling(repository, PreviousSuffix);
         if (!Directory.Exists(repository))

@@ -82,7 +82,11 @@ internal sealed class ListedTrees
 
         var staged = Listings(ahead?.Staged.Count);
         var reference = Listings(ahead?.Reference.Count);
-        ListInto([new(stagedRoot, staged, ahead?.Staged), new(referenceRoot, reference, ahead?.Reference)], IgnoredByDirectory(ignored), ahead?.ListedFrom, parallel);
+        // The reference's listings read ahead are kept without a second look at its 36,000 directory stamps: nothing
+        // of this sync writes into the tree in place, and the rule trusts that tree as it is whenever it is read (its
+        // inodes were verified when it was installed), so a listing of it from during the transfer proves as much as
+        // one from after. The staged tree's are taken only where its directory stamps show rsync did not write since.
+        ListInto([new(stagedRoot, staged, ahead?.Staged), new(referenceRoot, reference, ahead?.Reference, EarlierHolds: true)], IgnoredByDirectory(ignored), ahead?.ListedFrom, parallel);
         return new ListedTrees(staged, reference, device);
     }
 
@@ -95,7 +99,8 @@ internal sealed class ListedTrees
         new(Environment.ProcessorCount, Math.Max(31, (int)((expected ?? 0) * 1.1)), StringComparer.Ordinal);
 
     /// <summary>Where one tree's listings go, and the listings read of it earlier (if any).</summary>
-    internal sealed record TreeToList(string Root, ConcurrentDictionary<string, Listing> Into, IReadOnlyDictionary<string, Listing>? Earlier);
+    /// <remarks><paramref name="EarlierHolds"/>: the earlier listings are taken as they are, without checking the directories' stamps.</remarks>
+    internal sealed record TreeToList(string Root, ConcurrentDictionary<string, Listing> Into, IReadOnlyDictionary<string, Listing>? Earlier, bool EarlierHolds = false);
 
     /// <summary>IGNOREd names by the directory holding them: only those few directories need a path built per name.</summary>
     internal static Dictionary<string, HashSet<string>> IgnoredByDirectory(IReadOnlyCollection<string> ignored) =>
@@ -142,7 +147,7 @@ internal sealed class ListedTrees
     {
         var path = relative.Length == 0 ? tree.Root : Path.Combine(tree.Root, relative);
         if (earlierFrom is { } clock && tree.Earlier is not null && tree.Earlier.TryGetValue(relative, out var before) && before.Error is null
-            && before.Stamp.IsBefore(clock) && DirectoryReader.TryStamp(path, out var now) && now == before.Stamp)
+            && (tree.EarlierHolds || (before.Stamp.IsBefore(clock) && DirectoryReader.TryStamp(path, out var now) && now == before.Stamp)))
         {
             return before;
         }

@@ -8,7 +8,8 @@ namespace AdHocMirror.Tree.Manifests;
 /// The directory listings that verification with a reference needs (README "Skipping unchanged files"), read while the
 /// transfer into the staged tree still runs: rsync leaves most of a core idle, and listing both trees is the larger part
 /// of verifying an incremental sync. Each listing carries its directory's stamp; verification afterwards lists again
-/// only the directories whose stamp changed (those rsync wrote into), so what it uses is the trees as they are then.
+/// only the staged directories whose stamp changed (those rsync wrote into), so what it uses is the staged tree as it
+/// is then; the reference's listings are used as read (see <see cref="ListedTrees.Read"/>).
 /// Made with the reference's IGNOREs, used only when the new tree's top-level Manifest IGNOREs the same paths.
 /// </summary>
 public sealed class ListingsAhead : IAsyncDisposable

@@ -91,8 +91,10 @@ public sealed class ProcessTests
         var finish = await world.SyncProcessAsync(arguments[..^1]);
         Assert.True(finish.ExitCode == 0, finish.ToString());
         Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
-        // The old tree is kept as the spare; anything else is retired at once and removed in the background.
-        Assert.DoesNotContain(Directory.GetFileSystemEntries(parent, ".gentoo.ahm-*"), p => !p.EndsWith(".ahm-lock", StringComparison.Ordinal) && !p.EndsWith(".ahm-spare", StringComparison.Ordinal) && !p.Contains(".ahm-retired-", StringComparison.Ordinal));
+        // The old tree is kept as the spare (being relinked in the background a moment under a refreshing name);
+        // anything else is retired at once and removed in the background.
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(parent, ".gentoo.ahm-*"), p => !p.EndsWith(".ahm-lock", StringComparison.Ordinal) && !p.EndsWith(".ahm-spare", StringComparison.Ordinal)
+            && !p.Contains(".ahm-retired-", StringComparison.Ordinal) && !p.Contains(".ahm-refresh", StringComparison.Ordinal));
         await Eventually.TrueAsync(
             () => !Directory.GetFileSystemEntries(parent, ".gentoo.ahm-*").Any(p => !p.EndsWith(".ahm-lock", StringComparison.Ordinal) && !p.EndsWith(".ahm-spare", StringComparison.Ordinal)),
             "leftovers are removed in the background");

@@ -25,6 +25,14 @@ public sealed class SpareTreeTests
 
     private static string Spare(SyncWorld world) => Path.Combine(Path.GetDirectoryName(world.Repository)!, ".gentoo.ahm-spare");
 
+    /// <summary>The spare once the detached refresh that follows an incremental sync has ended (it takes the spare away meanwhile).</summary>
+    private static async Task<string> RefreshedSpareAsync(SyncWorld world)
+    {
+        var parent = Path.GetDirectoryName(world.Repository)!;
+        await Eventually.TrueAsync(() => !Directory.EnumerateFileSystemEntries(parent, ".gentoo.ahm-refresh*").Any() && Directory.Exists(Spare(world)), "the spare's refresh ends");
+        return Spare(world);
+    }
+
     private static async Task<long> InodeAsync(string path) =>
         long.Parse((await ExternalProcess.RunAsync("stat", ["-c", "%i", "--", path])).EnsureSuccess("stat").Stdout.Trim(), CultureInfo.InvariantCulture);
 
@@ -39,7 +47,7 @@ public sealed class SpareTreeTests
         await File.WriteAllTextAsync(download, "DISTDIR under the repository, as on older installs");
         var first = await world.SyncAsync("--no-coordinator", "--official", v2.Uri);
         Assert.True(first.ExitCode == 0, first.ToString());
-        Assert.Equal(v1Root, await InodeAsync(Spare(world))); // the replaced V1 tree is the spare, not removed
+        Assert.Equal(v1Root, await InodeAsync(await RefreshedSpareAsync(world))); // the replaced V1 tree is the spare, not removed
         var v2Root = await InodeAsync(world.Repository);
 
         var second = await world.SyncAsync("--no-coordinator", "--official", v3.Uri);
@@ -47,7 +55,7 @@ public sealed class SpareTreeTests
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Equal("synced", second.Status);
         Assert.Equal(v1Root, await InodeAsync(world.Repository)); // staging was the spare: the V1 dir now holds V3
-        Assert.Equal(v2Root, await InodeAsync(Spare(world)));
+        Assert.Equal(v2Root, await InodeAsync(await RefreshedSpareAsync(world)));
         Assert.Equal(V3, (await world.VerifyRepositoryAsync()).Generated);
         Assert.True(File.Exists(download), "distfiles/ stays in the repository, as with portage's in-place rsync");
         Assert.False(Directory.Exists(Path.Combine(Spare(world), "distfiles")));
@@ -77,6 +85,7 @@ public sealed class SpareTreeTests
         await using var owned = world;
         var first = await world.SyncAsync("--no-coordinator", "--official", v2.Uri);
         Assert.True(first.ExitCode == 0, first.ToString());
+        await RefreshedSpareAsync(world);
 
         // A new inode with wrong content that has the size, time and mode of a file changed V2 → V3: rsync's quick check
         // takes it for the new file, and --link-dest cannot relink it (the current tree's copy differs), so only

@@ -246,13 +246,36 @@ public sealed class StagingAreaTests
         }
 
         var spare = Path.Combine(Path.GetDirectoryName(setup.Repo)!, ".gentoo.ahm-spare");
+        // The relinking runs detached after the commit; its lists are removed when it ends.
+        await Eventually.TrueAsync(() => !setup.Leftovers().Any(l => l.Contains(".ahm-refresh", StringComparison.Ordinal)), "the detached refresh of the spare ends");
         AssertClone(setup.Repo, spare);
+        Assert.Equal([".gentoo.ahm-spare"], setup.Leftovers());
         using (var again = StagingArea.Create(setup.Repo, options))
         {
             Assert.True(again.FromSpare);
             Assert.Null(again.LinkDest);
             Assert.Equal(setup.Repo, again.Installed);
         }
+    }
+
+    [Fact]
+    public async Task A_spare_left_half_refreshed_by_a_shell_that_is_gone_is_retired_not_waited_for_nor_taken()
+    {
+        await using var setup = await Setup.CreateAsync(files: 40, changes: 4);
+        var options = new StagingOptions { KeepSpare = true };
+        // What a refresh killed midway leaves: the old tree under the refreshing name of a process that no longer runs.
+        var refreshing = Path.Combine(Path.GetDirectoryName(setup.Repo)!, ".gentoo.ahm-refreshing-" + int.MaxValue);
+        (await ExternalProcess.RunAsync("cp", ["-al", "--", setup.Repo, refreshing])).EnsureSuccess("cp -al");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var staging = StagingArea.Create(setup.Repo, options))
+        {
+            Assert.False(staging.FromSpare);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(staging.Path));
+        }
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"recovery waited {clock.Elapsed} for a refresh that is not running");
+        Assert.False(Directory.Exists(refreshing));
+        Assert.Empty(setup.Leftovers());
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using AdHocMirror.Testing;
+using AdHocMirror.Testing.Trees;
 using AdHocMirror.Tree.Manifests;
 using AdHocMirror.Tree.Native;
+using AdHocMirror.Tree.OpenPgp;
 using AdHocMirror.Tree.Rsync;
 using FsCheck;
 using FsCheck.Fluent;
@@ -117,6 +119,44 @@ public sealed class FilesHashedAheadTests
     public async Task Verification_with_hashes_ahead_equals_verification_of_the_finished_tree()
     {
         await using var tree = await SignedTree.CreateAsync(files: 60);
+        CheckMutations(tree);
+    }
+
+    /// <summary>The same random mutations on the tree gemato made and signed (gzipped sub-Manifests, BLAKE2B + SHA512).</summary>
+    [ConformanceFact]
+    public async Task Verification_with_hashes_ahead_equals_verification_of_the_finished_gemato_tree()
+    {
+        using var temp = new TempDir("ahm-ahead-gemato");
+        var pristine = temp.Combine("signed");
+        (await ExternalProcess.RunAsync("cp", ["-a", "--", Path.Combine(Conformance.Directory!, "glep74-gemato", "tree"), pristine])).EnsureSuccess("cp -a");
+        (await ExternalProcess.RunAsync("chmod", ["-R", "u+w", "--", pristine])).EnsureSuccess("chmod");
+        await using var keyring = await OpenPgpKeyring.OpenAsync(Path.Combine(Conformance.Directory!, "glep74-gemato", "test-key.pub.asc"));
+        Assert.True((await new ManifestTreeVerifier().VerifyAsync(pristine, keyring)).Succeeded, "the gemato tree verifies as gemato says");
+        CheckMutations(new Signed(pristine, keyring, temp));
+    }
+
+    /// <summary>
+    /// The same on gemato's tree with directory and file symlinks: a mutation through a linked directory changes the
+    /// file every path to it reaches, and rsync reports only the regular files it writes (none through a link).
+    /// </summary>
+    [ConformanceFact]
+    public async Task Verification_with_hashes_ahead_equals_verification_of_the_finished_gemato_tree_with_directory_links()
+    {
+        using var temp = new TempDir("ahm-ahead-dirlinks");
+        var pristine = await DirlinksFixture.CopyAsync(temp.Combine("signed"));
+        await using var keyring = await OpenPgpKeyring.OpenAsync(DirlinksFixture.File("test-key.pub.asc"));
+        Assert.True((await new ManifestTreeVerifier().VerifyAsync(pristine, keyring)).Succeeded, "the dirlinks tree verifies as gemato says");
+        CheckMutations(new Signed(pristine, keyring, temp));
+    }
+
+    /// <summary>A signed tree to mutate copies of: its path (never changed), the keyring that accepts it, scratch space.</summary>
+    private sealed record Signed(string Path, OpenPgpKeyring Keyring, TempDir Temp)
+    {
+        public static implicit operator Signed(SignedTree tree) => new(tree.Path, tree.Keyring, tree.Temp);
+    }
+
+    private static void CheckMutations(Signed tree)
+    {
         var count = GentooTreeFilesOf(tree.Path).Count;
         var mutation = from kind in Gen.Elements(Enum.GetValues<MutationKind>())
                        from index in Gen.Choose(0, count - 1)
@@ -160,7 +200,7 @@ public sealed class FilesHashedAheadTests
             $"before [{string.Join(", ", Before.Select(m => $"{m.Kind} {m.Index}"))}], after [{string.Join(", ", After.Select(m => $"{m.Kind} {m.Index}"))}], {ReportedPercent}% reported";
     }
 
-    private static async Task<string?> CheckCaseAsync(SignedTree tree, MutationCase c, int number)
+    private static async Task<string?> CheckCaseAsync(Signed tree, MutationCase c, int number)
     {
         var staging = await CopyAsync(tree, "case" + number);
         try
@@ -171,7 +211,8 @@ public sealed class FilesHashedAheadTests
                 Apply(tree, staging, files, m);
             }
 
-            List<string> reported = ["Manifest", .. files.Where((_, i) => i * 100 / files.Count < c.ReportedPercent)];
+            // rsync names each regular file it writes, never one reached through a symlink.
+            List<string> reported = ["Manifest", .. files.Where((f, i) => i * 100 / files.Count < c.ReportedPercent && ReachedWithoutLinks(staging, f))];
             await using var ahead = await HashAllAsync(staging, reported, tree);
             foreach (var m in c.After)
             {
@@ -188,7 +229,7 @@ public sealed class FilesHashedAheadTests
         }
     }
 
-    private static void Apply(SignedTree tree, string staging, List<string> files, Mutation m)
+    private static void Apply(Signed tree, string staging, List<string> files, Mutation m)
     {
         var path = Path.Combine(staging, files[m.Index]);
         if (m.Kind == MutationKind.RewriteTopManifest)
@@ -247,7 +288,7 @@ public sealed class FilesHashedAheadTests
         File.SetLastWriteTimeUtc(path, mtime);
     }
 
-    private static async Task<FilesHashedAhead> HashAllAsync(string staging, IReadOnlyList<string> files, SignedTree? signedBy = null)
+    private static async Task<FilesHashedAhead> HashAllAsync(string staging, IReadOnlyList<string> files, Signed? signedBy = null)
     {
         var ahead = FilesHashedAhead.Start(staging, signedBy?.Keyring);
         foreach (var file in files)
@@ -262,16 +303,31 @@ public sealed class FilesHashedAheadTests
         return ahead;
     }
 
-    private static Task<TreeVerification> VerifyAsync(string staging, SignedTree tree, FilesHashedAhead? ahead) =>
+    private static Task<TreeVerification> VerifyAsync(string staging, Signed tree, FilesHashedAhead? ahead) =>
         new ManifestTreeVerifier(new ManifestVerifierOptions { HashedAhead = ahead }).VerifyAsync(staging, tree.Keyring);
 
     private static string Describe(TreeVerification result) =>
         $"succeeded {result.Succeeded}, version {result.SignedVersion}, files {result.FilesChecked}\n"
         + string.Join('\n', result.Problems.Select(p => $"{p.Path} {p.Kind} {p.Detail}"));
 
+    private static bool ReachedWithoutLinks(string root, string relative)
+    {
+        var path = root;
+        foreach (var part in relative.Split('/'))
+        {
+            path = Path.Combine(path, part);
+            if (new FileInfo(path).LinkTarget is not null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static List<string> GentooTreeFilesOf(string root) => AdHocMirror.Testing.Trees.GentooTree.ListContent(root);
 
-    private static async Task<string> CopyAsync(SignedTree tree, string name)
+    private static async Task<string> CopyAsync(Signed tree, string name)
     {
         var copy = tree.Temp.Combine(name);
         (await ExternalProcess.RunAsync("cp", ["-a", tree.Path, copy])).EnsureSuccess("cp -a");
