@@ -38,4 +38,11 @@ public static class BenchCommandLine
             return 2;
         }
     }
+
+    /// <summary>The value after option <paramref name="name"/>, or null when it is not given.</summary>
+    internal static string? ValueOf(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+
+    /// <summary>The arguments that are neither options nor the values of the options in <paramref name="valued"/>.</summary>
+    internal static string[] Positional(string[] args, params string[] valued) =>
+        args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !valued.Contains(args[i - 1]))).ToArray();
 }

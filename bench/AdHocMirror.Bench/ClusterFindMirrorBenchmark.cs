@@ -23,8 +23,8 @@ public static class ClusterFindMirrorBenchmark
             return 1;
         }
 
-        var rounds = int.Parse(FindMirrorBenchmark.ValueOf(args, "--rounds") ?? "1", CultureInfo.InvariantCulture);
-        var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not "--rounds")).ToArray();
+        var rounds = int.Parse(BenchCommandLine.ValueOf(args, "--rounds") ?? "1", CultureInfo.InvariantCulture);
+        var positional = BenchCommandLine.Positional(args, "--rounds");
         var seconds = positional.Length > 0 ? int.Parse(positional[0], CultureInfo.InvariantCulture) : 5;
         var mirrors = positional.Length > 1 ? int.Parse(positional[1], CultureInfo.InvariantCulture) : 1_000;
         Console.WriteLine($"findmirror --cluster: {Environment.ProcessorCount} cores, {mirrors:N0} mirrors, {seconds} s per run, 64 calls in flight, count=3, privacy budget off;");

@@ -50,7 +50,7 @@ public static partial class FindMirrorBenchmark
         if (args.Length >= 3 && args[0] == "--host")
         {
             var geo = args.Length >= 4 && !args[3].StartsWith("--", StringComparison.Ordinal) ? args[3] : null;
-            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "on", geo, ValueOf(args, "--store"), ValueOf(args, "--store-password-file"), args.Contains("--serve-only"), args.Contains("--open-registration"), int.Parse(ValueOf(args, "--calls-per-network") ?? "1", CultureInfo.InvariantCulture));
+            await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "on", geo, BenchCommandLine.ValueOf(args, "--store"), BenchCommandLine.ValueOf(args, "--store-password-file"), args.Contains("--serve-only"), args.Contains("--open-registration"), int.Parse(BenchCommandLine.ValueOf(args, "--calls-per-network") ?? "1", CultureInfo.InvariantCulture));
             return 0;
         }
 
@@ -61,9 +61,9 @@ public static partial class FindMirrorBenchmark
 
         var inProcessOnly = args.Contains("--in-process-only");
         var geoip = args.Contains("--geoip");
-        var rounds = int.Parse(ValueOf(args, "--rounds") ?? "1", CultureInfo.InvariantCulture);
-        var callsPerNetwork = int.Parse(ValueOf(args, "--calls-per-network") ?? "1", CultureInfo.InvariantCulture);
-        var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not ("--rounds" or "--calls-per-network"))).ToArray();
+        var rounds = int.Parse(BenchCommandLine.ValueOf(args, "--rounds") ?? "1", CultureInfo.InvariantCulture);
+        var callsPerNetwork = int.Parse(BenchCommandLine.ValueOf(args, "--calls-per-network") ?? "1", CultureInfo.InvariantCulture);
+        var positional = BenchCommandLine.Positional(args, "--rounds", "--calls-per-network");
         var seconds = positional.Length > 0 && int.TryParse(positional[0], CultureInfo.InvariantCulture, out var s) ? s : 5;
         int[] sizes = positional.Length > 1 ? positional[1].Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() : [1_000, 10_000, 100_000];
         Console.WriteLine($"findmirror benchmark: {Environment.ProcessorCount} cores, {seconds} s per run, 64 calls in flight on one h2c connection, count=3;");
@@ -113,8 +113,6 @@ public static partial class FindMirrorBenchmark
 
         return 0;
     }
-
-    internal static string? ValueOf(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
     /// <summary>Starts this program as a coordinator host (<c>findmirror --host …</c>); it prints <c>ready PORT …</c> and serves until its stdin closes.</summary>
     internal static Process StartHost(IEnumerable<string> args)

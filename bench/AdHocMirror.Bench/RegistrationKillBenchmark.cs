@@ -23,8 +23,8 @@ public static class RegistrationKillBenchmark
             return 1;
         }
 
-        var rounds = int.Parse(FindMirrorBenchmark.ValueOf(args, "--rounds") ?? "1", CultureInfo.InvariantCulture);
-        var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] is not "--rounds")).ToArray();
+        var rounds = int.Parse(BenchCommandLine.ValueOf(args, "--rounds") ?? "1", CultureInfo.InvariantCulture);
+        var positional = BenchCommandLine.Positional(args, "--rounds");
         var calls = positional.Length > 0 ? int.Parse(positional[0], CultureInfo.InvariantCulture) : 5_000;
         var perSecond = positional.Length > 1 ? int.Parse(positional[1], CultureInfo.InvariantCulture) : 1_000;
         Console.WriteLine($"registrations: {Environment.ProcessorCount} cores; {calls:N0} Register calls paced at {perSecond:N0}/s over three coordinators on one PostgreSQL; SIGKILL of one after 40 %.");
