@@ -32,36 +32,42 @@ internal static class SpareTree
     /// </summary>
     public static bool StartRefreshing(string spare, string repository, TreeDelta delta)
     {
+        const string Script =
+            "exec </dev/null >/dev/null 2>&1; renice -n 19 -p $$; " +
+            "spare=$1 repo=$2 lists=$3 here=$4$$; " +
+            "if mv -T -- \"$spare\" \"$here\"; then " +
+            "(cd \"$here\" && xargs -0 -r rm -rf --one-file-system -- < \"$lists/remove\"; " +
+            "cd \"$here\" && xargs -0 -r mkdir -p -- < \"$lists/create\"; " +
+            "cd \"$repo\" && xargs -0 -r cp -P -l --remove-destination --parents -t \"$here\" -- < \"$lists/link\"); " +
+            "mv -T -- \"$here\" \"$spare\" || rm -rf --one-file-system -- \"$here\"; fi; " +
+            "rm -rf -- \"$lists\"";
+
         // Paths go to xargs NUL-separated and prefixed with ./ so that no name reads as an option.
         static string Relative(string directory, string name) => "./" + (directory.Length == 0 ? name : directory + "/" + name);
         var lists = TreeSwap.Sibling(repository, ".ahm-refresh-lists-" + Guid.NewGuid().ToString("N")[..12]);
+        void Write(string list, Func<DirectoryDelta, IReadOnlyList<string>> names) =>
+            File.WriteAllText(Path.Combine(lists, list), string.Concat(delta.Directories.SelectMany(d => names(d).Select(n => Relative(d.Directory, n) + "\0"))));
+
         try
         {
             Directory.CreateDirectory(lists);
-            File.WriteAllText(Path.Combine(lists, "remove"), string.Concat(delta.Directories.SelectMany(d => d.Remove.Select(n => Relative(d.Directory, n) + "\0"))));
-            File.WriteAllText(Path.Combine(lists, "create"), string.Concat(delta.Directories.SelectMany(d => d.Create.Select(n => Relative(d.Directory, n) + "\0"))));
-            File.WriteAllText(Path.Combine(lists, "link"), string.Concat(delta.Directories.SelectMany(d => d.Link.Select(n => Relative(d.Directory, n) + "\0"))));
-            const string Script =
-                "exec </dev/null >/dev/null 2>&1; renice -n 19 -p $$; " +
-                "spare=$1 repo=$2 lists=$3 here=$4$$; " +
-                "if mv -T -- \"$spare\" \"$here\"; then " +
-                "(cd \"$here\" && xargs -0 -r rm -rf --one-file-system -- < \"$lists/remove\"; " +
-                "cd \"$here\" && xargs -0 -r mkdir -p -- < \"$lists/create\"; " +
-                "cd \"$repo\" && xargs -0 -r cp -P -l --remove-destination --parents -t \"$here\" -- < \"$lists/link\"); " +
-                "mv -T -- \"$here\" \"$spare\" || rm -rf --one-file-system -- \"$here\"; fi; " +
-                "rm -rf -- \"$lists\"";
-            using var process = Process.Start(new ProcessStartInfo("setsid", ["/bin/sh", "-c", Script, RefreshName, spare, repository, lists, TreeSwap.Sibling(repository, RefreshingMarker)])
-            {
-                UseShellExecute = false,
-                WorkingDirectory = "/",
-            });
-            return process is not null;
+            Write("remove", d => d.Remove);
+            Write("create", d => d.Create);
+            Write("link", d => d.Link);
         }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TreeSwap.DeleteTree(lists);
             return false;
         }
+
+        if (!StartDetached(Script, RefreshName, spare, repository, lists, TreeSwap.Sibling(repository, RefreshingMarker)))
+        {
+            TreeSwap.DeleteTree(lists);
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -140,17 +146,25 @@ internal static class SpareTree
             "if command -v ionice >/dev/null; then ionice -c 3 -p $$; fi; renice -n 19 -p $$ >/dev/null; " +
             "\"$@\"";
         var cloning = TreeSwap.Sibling(repository, CloningMarker + Guid.NewGuid().ToString("N")[..12]);
+        // When it cannot start there is no spare: the next sync builds its staging with --link-dest, as without one.
+        _ = StartDetached(Script, "ahm-clone-spare", repository, cloning, TreeSwap.Sibling(repository, TreeSwap.SpareSuffix));
+    }
+
+    /// <summary>Starts <c>sh -c SCRIPT NAME ARGS…</c> in a session of its own, so that it outlives this process; false when it could not start.</summary>
+    private static bool StartDetached(string script, string name, params string[] args)
+    {
         try
         {
-            using var process = Process.Start(new ProcessStartInfo("setsid", ["/bin/sh", "-c", Script, "ahm-clone-spare", repository, cloning, TreeSwap.Sibling(repository, TreeSwap.SpareSuffix)])
+            using var process = Process.Start(new ProcessStartInfo("setsid", ["/bin/sh", "-c", script, name, .. args])
             {
                 UseShellExecute = false,
                 WorkingDirectory = "/",
             });
+            return process is not null;
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
         {
-            // No spare: the next sync builds its staging with --link-dest, as without one.
+            return false;
         }
     }
 
