@@ -135,7 +135,7 @@ public sealed class RevealSecretSharingTests(PostgresServer server) : IClassFixt
             keys.Add((await cluster.AddMirrorAsync(node, node, host: 10 + i, maxClients: 10_000)).Key.KeyId);
         }
 
-        await Eventually.TrueAsync(() => cluster.Nodes.All(n => keys.All(n.Offers)), "every coordinator offers every volunteer", TimeSpan.FromSeconds(20));
+        await Eventually.TrueAsync(() => cluster.Nodes.All(n => keys.All(n.Offers)), "every coordinator offers every volunteer", TimeSpan.FromSeconds(60));
         foreach (var node in cluster.Nodes)
         {
             node.Get<AdHocMirror.Coordinator.Cluster.CapacityShares>().SettleNow();
