@@ -5,7 +5,7 @@ using AdHocMirror.Contracts.V1;
 namespace AdHocMirror.Coordinator.Matching;
 
 /// <summary>A place on a mirror promised to one client, until ReportSync or its expiry.</summary>
-/// <param name="Id">Its record's index in the <see cref="LeaseBook"/> in the low 32 bits, 96 random bits above: a lease cannot be guessed, so only the client it was given to can report on it.</param>
+/// <param name="Id">Its record's index in the <see cref="LeaseBook"/> in the low 32 bits, 96 bits of a keyed hash above: a lease cannot be guessed, so only the client it was given to can report on it.</param>
 /// <param name="KeyId">The key the mirror had when the lease was taken (rotation may rename the slot later).</param>
 /// <param name="Promised">What the coordinator promised the client: the version the mirror advertised.</param>
 internal readonly record struct Lease(UInt128 Id, MirrorSlot Slot, string KeyId, TreeVersion Promised, long PromisedTicks, long ExpiresAtTicks)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Matching.Privacy;
 
 namespace AdHocMirror.Coordinator.Matching;
 
@@ -13,17 +14,17 @@ namespace AdHocMirror.Coordinator.Matching;
 /// coordinator holds hundreds of thousands of leases for minutes, and as objects they would be
 /// copied from generation to generation by every collection. The arrays are fixed-size chunks, added
 /// as needed and never copied, so growing never holds calls up. A lease id carries its record's
-/// index, so a report finds it without a lookup.
+/// index, so a report finds it without a lookup, and above it 96 bits of a keyed hash (SipHash, a
+/// key per process) of that index and the record's generation: unguessable without the key, new
+/// each time a record is reused, and nothing of it stored, so a record is 32 bytes.
 /// </remarks>
 public sealed class LeaseBook : IDisposable
 {
     private const int ChunkBits = 14;
     private const int ChunkSize = 1 << ChunkBits;
 
-    [ThreadStatic]
-    private static RandomBits? t_random;
-
     private readonly Lock _gate = new();
+    private readonly IdKeys _idKeys = IdKeys.Random();
     private readonly MatchingOptions _options;
     private readonly TimeProvider _clock;
     private readonly ITimer _sweeper;
@@ -33,6 +34,7 @@ public sealed class LeaseBook : IDisposable
     private int _used;
     private int _records;
     private int _held;
+    private uint _generation;
 
     public LeaseBook(MatchingOptions options, TimeProvider clock)
     {
@@ -56,17 +58,21 @@ public sealed class LeaseBook : IDisposable
             return null;
         }
 
-        var random = (t_random ??= new RandomBits()).Next96();
         var expires = (_clock.GetUtcNow() + _options.LeaseTtl).UtcTicks;
+        var promised = slot.Version;
+        var promisedTicks = slot.VersionTicks;
+        int index;
+        uint generation;
         lock (_gate)
         {
-            var index = _freeCount > 0 ? _free[--_freeCount] : NewIndex();
-            var lease = new Lease((random << 32) | (uint)index, slot, slot.KeyId, slot.Version, slot.VersionTicks, expires);
-            At(index) = Entry.Held(lease);
+            index = _freeCount > 0 ? _free[--_freeCount] : NewIndex();
+            generation = ++_generation;
+            At(index) = new Entry { Slot = slot, Promised = promised, ExpiresAtTicks = expires, Generation = generation, State = EntryState.Held };
             _records++;
             _held++;
-            return lease;
         }
+
+        return new Lease(_idKeys.IdOf(index, generation), slot, slot.KeyId, promised, promisedTicks, expires);
     }
 
     /// <summary>Ends a lease by report: its place is given back (if expiry has not already) and its record dropped.</summary>
@@ -83,14 +89,14 @@ public sealed class LeaseBook : IDisposable
         {
             // The low half names the record; a forged id may name one past the end, or past int.MaxValue.
             var low = (uint)id;
-            if (low >= (uint)_used || At((int)low) is not { State: not EntryState.Free } entry || entry.IdAt((int)low) != id)
+            if (low >= (uint)_used || At((int)low) is not { State: not EntryState.Free } entry || _idKeys.IdOf((int)low, entry.Generation) != id)
             {
                 return null;
             }
 
             var index = (int)low;
 
-            lease = entry.ToLease(index);
+            lease = entry.ToLease(id);
             wasHeld = entry.State == EntryState.Held;
             FreeLocked(index, wasHeld);
         }
@@ -242,54 +248,48 @@ public sealed class LeaseBook : IDisposable
     }
 
     /// <summary>
-    /// A lease's record, 48 bytes instead of the 72 a <see cref="Lease"/> and its state took: the id's low 32 bits are
-    /// the record's index and the key id is the slot's (a rotated key gets a new slot), so neither is stored.
-    /// A busy coordinator keeps millions of these.
+    /// A lease's record, 32 bytes (72 when it was a <see cref="Lease"/> and its state): the id is the record's index and
+    /// a hash of it, the key id is the slot's (a rotated key gets a new slot) and the promised version's time is the
+    /// version's, so none of them is stored. A busy coordinator keeps millions of these.
     /// </summary>
     private struct Entry
     {
         public MirrorSlot? Slot;
         public TreeVersion? Promised;
-        public long PromisedTicks;
         public long ExpiresAtTicks;
-        public ulong IdHigh;
-        public uint IdMiddle;
+        public uint Generation;
         public EntryState State;
 
-        public static Entry Held(Lease lease) => new()
-        {
-            Slot = lease.Slot,
-            Promised = lease.Promised,
-            PromisedTicks = lease.PromisedTicks,
-            ExpiresAtTicks = lease.ExpiresAtTicks,
-            IdHigh = (ulong)(lease.Id >> 64),
-            IdMiddle = (uint)(lease.Id >> 32),
-            State = EntryState.Held,
-        };
-
-        public readonly UInt128 IdAt(int index) => new(IdHigh, ((ulong)IdMiddle << 32) | (uint)index);
-
-        public readonly Lease ToLease(int index) => new(IdAt(index), Slot!, Slot!.KeyId, Promised!, PromisedTicks, ExpiresAtTicks);
+        public readonly Lease ToLease(UInt128 id) =>
+            new(id, Slot!, Slot!.KeyId, Promised!, Promised!.Generated is { } generated ? generated.ToDateTimeOffset().UtcTicks : 0, ExpiresAtTicks);
     }
 
-    /// <summary>Random bits from a per-thread buffer: one call to the system's generator per 256 leases, not one per lease.</summary>
-    private sealed class RandomBits
+    /// <summary>
+    /// The keys of the ids' hash, drawn per process: ids of a restarted coordinator are unknown to it, as its records are.
+    /// A generation repeats after 2^32 leases; an id that old names a record long since freed and reused.
+    /// </summary>
+    private sealed class IdKeys(ulong k0, ulong k1, ulong k2, ulong k3)
     {
-        private readonly byte[] _buffer = new byte[16 * 256];
-        private int _used = int.MaxValue;
-
-        public UInt128 Next96()
+        public static IdKeys Random()
         {
-            if (_used >= _buffer.Length)
-            {
-                RandomNumberGenerator.Fill(_buffer);
-                _used = 0;
-            }
+            Span<byte> bytes = stackalloc byte[32];
+            RandomNumberGenerator.Fill(bytes);
+            return new(
+                BinaryPrimitives.ReadUInt64LittleEndian(bytes),
+                BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]));
+        }
 
-            var bits = BinaryPrimitives.ReadUInt128LittleEndian(_buffer.AsSpan(_used, 16)) >> 32;
-            _buffer.AsSpan(_used, 16).Clear(); // a used id does not linger in memory
-            _used += 16;
-            return bits;
+        /// <summary>The index in the low 32 bits, 96 bits of two keyed hashes of (index, generation) above it.</summary>
+        public UInt128 IdOf(int index, uint generation)
+        {
+            Span<byte> message = stackalloc byte[8];
+            BinaryPrimitives.WriteInt32LittleEndian(message, index);
+            BinaryPrimitives.WriteUInt32LittleEndian(message[4..], generation);
+            var high = SipHash.Hash(k0, k1, message);
+            var middle = (uint)SipHash.Hash(k2, k3, message);
+            return new UInt128(high, ((ulong)middle << 32) | (uint)index);
         }
     }
 }
