@@ -32,13 +32,30 @@ internal sealed class NetworkTable<T, TItem>
     /// <summary>Runs <paramref name="work"/> on the entry of <paramref name="network"/> (a zeroed one when new) under its shard's lock.</summary>
     public TResult With<TState, TResult>(ClientNetwork network, TState state, Work<TState, TResult> work)
     {
+        var slot = NoSlot;
+        return With(network, ref slot, state, work);
+    }
+
+    /// <summary>As <see cref="With{TState, TResult}(ClientNetwork, TState, Work{TState, TResult})"/>, from where the network's entry was last time.</summary>
+    /// <param name="slot">
+    /// Where the entry was (<see cref="NoSlot"/> at first), set to where it is: the calls of one answer find it
+    /// again without hashing. Trusted only while that place still holds the network's tag in its window, so
+    /// that a stale one (the network forgotten, its place reused, a new window) looks the network up again.
+    /// </param>
+    public TResult With<TState, TResult>(ClientNetwork network, ref int slot, TState state, Work<TState, TResult> work)
+    {
         var shard = _shards[(int)(network.Tag & (ShardCount - 1))];
         lock (shard.Gate)
         {
-            var at = shard.SlotOf(network, out var fresh);
+            var fresh = false;
+            var at = shard.Holds(network, slot) ? slot : shard.SlotOf(network, out fresh);
+            slot = at;
             return work(ref shard.Entries[at], shard.Items.AsSpan(at * shard.Stride, shard.Stride), fresh, state);
         }
     }
+
+    /// <summary>A place no network has: look it up.</summary>
+    public const int NoSlot = -1;
 
     public delegate TResult Work<TState, TResult>(ref T entry, Span<TItem> items, bool fresh, TState state);
 
@@ -66,6 +83,10 @@ internal sealed class NetworkTable<T, TItem>
                 }
             }
         }
+
+        /// <summary>Whether <paramref name="at"/> is the slot of <paramref name="network"/>: filled in its window, with its tag.</summary>
+        /// <remarks>A network has one slot at a time: its tag is written where it is put, and overwritten only when the slot is given to another.</remarks>
+        public bool Holds(ClientNetwork network, int at) => network.Window == _window && (uint)at < (uint)_filled && _tags[at] == network.Tag;
 
         /// <summary>The slot of <paramref name="network"/>; a new one (zeroed) when it had none, the oldest one's once full.</summary>
         public int SlotOf(ClientNetwork network, out bool fresh)
