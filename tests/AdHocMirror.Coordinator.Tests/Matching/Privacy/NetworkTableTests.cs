@@ -95,6 +95,52 @@ public sealed class NetworkTableTests
         Assert.Empty(budget.View(B).Known); // forgotten by A's return, never given A's
     }
 
+    [Fact]
+    public void Many_networks_coming_and_going_find_what_a_plain_model_of_it_remembers()
+    {
+        // 8 places per shard for 400 networks: most calls evict, and homes collide in the index all the time.
+        const int PerShard = 8;
+        var table = new NetworkTable<int, string?>(capacity: 16 * PerShard, stride: 1);
+        var random = new Random(5);
+        var tags = Enumerable.Range(0, 400).Select(_ => new UInt128((ulong)random.NextInt64(), (ulong)random.NextInt64())).ToArray();
+        var hints = new int[tags.Length];
+        Array.Fill(hints, NoSlot);
+        var model = Enumerable.Range(0, 16).Select(_ => (Values: new Dictionary<UInt128, int>(), Order: new Queue<UInt128>(), Window: 0L)).ToArray();
+        var window = 1L;
+        for (var call = 0; call < 50_000; call++)
+        {
+            if (call % 10_000 == 9_999)
+            {
+                window++;
+            }
+
+            var n = random.Next(tags.Length);
+            var network = new ClientNetwork(window, tags[n], 0);
+            var shard = model[(int)(tags[n] & 15)];
+            if (shard.Window != window)
+            {
+                shard = model[(int)(tags[n] & 15)] = (new Dictionary<UInt128, int>(), new Queue<UInt128>(), window);
+            }
+
+            var known = shard.Values.TryGetValue(tags[n], out var value);
+            if (!known)
+            {
+                if (shard.Order.Count == PerShard)
+                {
+                    shard.Values.Remove(shard.Order.Dequeue());
+                }
+
+                shard.Order.Enqueue(tags[n]);
+            }
+
+            shard.Values[tags[n]] = call;
+            var hinted = random.Next(3) == 0 ? NoSlot : hints[random.Next(2) == 0 ? n : random.Next(tags.Length)];
+            (bool, int, string?) expected = known ? (false, value, "n" + n) : (true, 0, null);
+            Assert.Equal(expected, Write(table, network, ref hinted, call, "n" + n));
+            hints[n] = hinted;
+        }
+    }
+
     /// <summary>Reads the entry (value, first item, whether new), then stores <paramref name="value"/> and <paramref name="item"/> in it.</summary>
     private static (bool Fresh, int Value, string? Item) Write(NetworkTable<int, string?> table, ClientNetwork network, ref int at, int value, string item) =>
         table.With(network, ref at, (Value: value, Item: item), static (ref entry, items, fresh, state) =>
