@@ -22,23 +22,19 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
     {
         spent = false;
         var picked = new List<Offered>(wanted);
-        var reveals = budget.Enabled && network is { } n ? budget.View(n) : null;
-        if (reveals is not null)
+        Reveals? reveals = budget.Enabled && network is { } n ? budget.View(n) : null;
+        var at = reveals?.Slot ?? 0; // where the network's record is: revealing more needs no lookup
+        if (reveals is { } shown)
         {
-            foreach (var keyId in reveals.Usable)
+            for (var i = 0; i < shown.Known.Length && picked.Count < wanted; i++)
             {
-                if (picked.Count >= wanted)
-                {
-                    break;
-                }
-
-                if (index.Recheck(keyId, protocol, client, clientTicks, reachKm) is { } found && leases.TryTake(found.Slot) is { } lease)
+                if (shown.IsUsable(i) && index.Recheck(shown.Known[i], protocol, client, clientTicks, reachKm) is { } found && leases.TryTake(found.Slot) is { } lease)
                 {
                     picked.Add(new Offered(found.Slot, lease, found.DistanceKm));
                 }
             }
 
-            if (picked.Count < wanted && reveals.IsSpent)
+            if (picked.Count < wanted && shown.IsSpent)
             {
                 spent = true;
                 return Ordered(picked);
@@ -68,7 +64,7 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
                     continue; // filled up by a concurrent call since the search: never over-assign
                 }
 
-                if (reveals is not null && !budget.TryReveal(network!.Value, slot.KeyId))
+                if (reveals is not null && !budget.TryReveal(network!.Value, ref at, slot.KeyId))
                 {
                     leases.Complete(Lease.Format(lease.Id)); // never shown: its place goes back at once
                     spent = true;
@@ -105,23 +101,21 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
         return found;
     }
 
-    /// <summary>Revealed and new together, as every answer is ordered: nearest band first, then the most spare places.</summary>
+    /// <summary>Revealed and new together, as every answer is ordered: nearest band first, then the most spare places, then the nearest.</summary>
+    /// <remarks>By a key per candidate, as <see cref="Stable"/>: a comparison would need the band's width, a closure on every answer.</remarks>
     private List<Offered> Ordered(List<Offered> picked)
     {
         if (picked.Count > 1)
         {
+            var items = CollectionsMarshal.AsSpan(picked);
+            Span<(double Band, long LessSpare, double Km)> keys = items.Length <= 64 ? stackalloc (double, long, double)[items.Length] : new (double, long, double)[items.Length];
             var width = options.SimilarDistanceKm;
-            picked.Sort((a, b) =>
+            for (var i = 0; i < items.Length; i++)
             {
-                var byBand = Band(a.DistanceKm, width).CompareTo(Band(b.DistanceKm, width));
-                if (byBand != 0)
-                {
-                    return byBand;
-                }
+                keys[i] = (Band(items[i].DistanceKm, width), -(long)items[i].Slot.Spare, items[i].DistanceKm);
+            }
 
-                var bySpare = b.Slot.Spare.CompareTo(a.Slot.Spare);
-                return bySpare != 0 ? bySpare : a.DistanceKm.CompareTo(b.DistanceKm);
-            });
+            keys.Sort(items);
         }
 
         return picked;

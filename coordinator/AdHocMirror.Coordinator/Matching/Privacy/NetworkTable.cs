@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace AdHocMirror.Coordinator.Matching.Privacy;
 
 /// <summary>
@@ -32,13 +34,30 @@ internal sealed class NetworkTable<T, TItem>
     /// <summary>Runs <paramref name="work"/> on the entry of <paramref name="network"/> (a zeroed one when new) under its shard's lock.</summary>
     public TResult With<TState, TResult>(ClientNetwork network, TState state, Work<TState, TResult> work)
     {
+        var slot = NoSlot;
+        return With(network, ref slot, state, work);
+    }
+
+    /// <summary>As <see cref="With{TState, TResult}(ClientNetwork, TState, Work{TState, TResult})"/>, from where the network's entry was last time.</summary>
+    /// <param name="slot">
+    /// Where the entry was (<see cref="NoSlot"/> at first), set to where it is: the calls of one answer find it
+    /// again without hashing. Trusted only while that place still holds the network's tag in its window, so
+    /// that a stale one (the network forgotten, its place reused, a new window) looks the network up again.
+    /// </param>
+    public TResult With<TState, TResult>(ClientNetwork network, ref int slot, TState state, Work<TState, TResult> work)
+    {
         var shard = _shards[(int)(network.Tag & (ShardCount - 1))];
         lock (shard.Gate)
         {
-            var at = shard.SlotOf(network, out var fresh);
-            return work(ref shard.Entries[at], shard.Items.AsSpan(at * shard.Stride, shard.Stride), fresh, state);
+            var fresh = false;
+            var at = shard.Holds(network, slot) ? slot : shard.SlotOf(network, out fresh);
+            slot = at;
+            return work(ref shard.Entry(at), shard.Items.AsSpan(at * shard.Stride, shard.Stride), fresh, state);
         }
     }
+
+    /// <summary>A place no network has: look it up.</summary>
+    public const int NoSlot = -1;
 
     public delegate TResult Work<TState, TResult>(ref T entry, Span<TItem> items, bool fresh, TState state);
 
@@ -46,13 +65,15 @@ internal sealed class NetworkTable<T, TItem>
     {
         public readonly Lock Gate = new();
         public readonly int Stride = stride;
-        private Dictionary<UInt128, int> _slots = [];
-        private UInt128[] _tags = [];
+
+        // Where each network's slot is: open addressing by the tag's upper bits (a keyed hash already, so evenly
+        // spread), at most half full. A lookup touches the index and the slot's cell, and forgetting a network
+        // needs no lookup of it, where a Dictionary took a cache miss or two more for each.
+        private Place[] _index = [];
+        private Cell[] _cells = [];
         private int _filled;
         private int _next;
         private long _window = long.MinValue;
-
-        public T[] Entries = [];
 
         public TItem[] Items = [];
 
@@ -62,10 +83,16 @@ internal sealed class NetworkTable<T, TItem>
             {
                 lock (Gate)
                 {
-                    return _slots.Count;
+                    return _filled;
                 }
             }
         }
+
+        public ref T Entry(int at) => ref _cells[at].Entry;
+
+        /// <summary>Whether <paramref name="at"/> is the slot of <paramref name="network"/>: filled in its window, with its tag.</summary>
+        /// <remarks>A network has one slot at a time: its tag is written where it is put, and overwritten only when the slot is given to another.</remarks>
+        public bool Holds(ClientNetwork network, int at) => network.Window == _window && (uint)at < (uint)_filled && _cells[at].Tag == network.Tag;
 
         /// <summary>The slot of <paramref name="network"/>; a new one (zeroed) when it had none, the oldest one's once full.</summary>
         public int SlotOf(ClientNetwork network, out bool fresh)
@@ -73,28 +100,29 @@ internal sealed class NetworkTable<T, TItem>
             if (network.Window != _window)
             {
                 // A new window forgets the last one's networks (their tags changed with the secret anyway).
-                _slots.Clear();
+                _index.AsSpan().Clear();
                 _filled = _next = 0;
                 _window = network.Window;
             }
 
             fresh = false;
-            if (_slots.TryGetValue(network.Tag, out var at))
+            var hash = HashOf(network.Tag);
+            if (_cells.Length != 0 && Find(network.Tag, hash) is var found and >= 0)
             {
-                return at;
+                return found;
             }
 
             fresh = true;
-            if (_tags.Length == 0)
+            if (_cells.Length == 0)
             {
                 // All at once, on first use: the bound is then memory actually taken, and growing
                 // (large arrays, each a full collection) never happens while calls are answered.
-                _slots = new Dictionary<UInt128, int>(capacity);
-                _tags = new UInt128[capacity];
-                Entries = new T[capacity];
+                _index = new Place[BitOperations.RoundUpToPowerOf2((uint)capacity * 2)];
+                _cells = new Cell[capacity];
                 Items = new TItem[capacity * Stride];
             }
 
+            int at;
             if (_filled < capacity)
             {
                 at = _filled++;
@@ -103,15 +131,73 @@ internal sealed class NetworkTable<T, TItem>
             {
                 at = _next;
                 _next = (_next + 1) % capacity;
-                _slots.Remove(_tags[at]);
+                Forget(at, HashOf(_cells[at].Tag));
                 Interlocked.Increment(ref table._evicted);
             }
 
-            _tags[at] = network.Tag;
-            _slots[network.Tag] = at;
-            Entries[at] = default;
+            var mask = _index.Length - 1;
+            var i = (int)(hash & mask);
+            while (_index[i].Slot != 0)
+            {
+                i = (i + 1) & mask;
+            }
+
+            _index[i] = new Place(at + 1, hash);
+            _cells[at] = new Cell { Tag = network.Tag };
             Items.AsSpan(at * Stride, Stride).Clear();
             return at;
+        }
+
+        private static uint HashOf(UInt128 tag) => (uint)(ulong)(tag >> 64);
+
+        private int Find(UInt128 tag, uint hash)
+        {
+            var mask = _index.Length - 1;
+            for (var i = (int)(hash & mask); _index[i].Slot != 0; i = (i + 1) & mask)
+            {
+                var place = _index[i];
+                if (place.Hash == hash && _cells[place.Slot - 1].Tag == tag)
+                {
+                    return place.Slot - 1;
+                }
+            }
+
+            return -1;
+        }
+
+        /// <summary>Takes slot <paramref name="at"/> out of the index, moving back the places after it that it had pushed along (so no probe stops short).</summary>
+        private void Forget(int at, uint hash)
+        {
+            var mask = _index.Length - 1;
+            var i = (int)(hash & mask);
+            while (_index[i].Slot != at + 1)
+            {
+                i = (i + 1) & mask;
+            }
+
+            for (var j = (i + 1) & mask; _index[j].Slot != 0; j = (j + 1) & mask)
+            {
+                // A place stays where it is when its home lies cyclically in (i, j]: a probe from there still reaches it.
+                var home = (int)(_index[j].Hash & mask);
+                if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+                {
+                    continue;
+                }
+
+                _index[i] = _index[j];
+                i = j;
+            }
+
+            _index[i] = default;
+        }
+
+        /// <summary>A network's slot (plus one: 0 is an empty place) and the bits of its tag its home is taken from.</summary>
+        private readonly record struct Place(int Slot, uint Hash);
+
+        private struct Cell
+        {
+            public UInt128 Tag;
+            public T Entry;
         }
     }
 }

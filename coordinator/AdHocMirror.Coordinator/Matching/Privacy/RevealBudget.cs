@@ -34,30 +34,33 @@ public sealed class RevealBudget
     /// <summary>Networks forgotten because <see cref="PrivacyOptions.MaxNetworks"/> were remembered.</summary>
     public long Evicted => _networks.Evicted;
 
-    /// <summary>What the network was shown this window (a full budget when nothing yet).</summary>
-    public Reveals View(ClientNetwork network) => _networks.With(network, _options.RevealBudget, static (ref record, shown, _, budget) =>
+    /// <summary>What the network was shown this window (a full budget when nothing yet), and where its record is.</summary>
+    public Reveals View(ClientNetwork network)
     {
-        if (record.Count == 0)
+        var slot = NetworkTable<Record, string?>.NoSlot;
+        var (known, failed, spent) = _networks.With(network, ref slot, _options.RevealBudget, static (ref record, shown, _, budget) =>
         {
-            return Reveals.None;
-        }
-
-        var usable = new List<string>(record.Count);
-        var known = new string[record.Count];
-        for (var i = 0; i < record.Count; i++)
-        {
-            known[i] = shown[i]!;
-            if ((record.Failed & (1UL << i)) == 0)
+            // One copy, none for a network that was shown nothing: this runs on every answer.
+            var known = record.Count == 0 ? [] : new string[record.Count];
+            for (var i = 0; i < known.Length; i++)
             {
-                usable.Add(shown[i]!);
+                known[i] = shown[i]!;
             }
-        }
 
-        return new Reveals([.. usable], known, record.Count >= budget);
-    });
+            return (known, record.Failed, record.Count >= budget);
+        });
+        return new Reveals(known, failed, spent, slot);
+    }
 
     /// <summary>Counts <paramref name="keyId"/> as revealed to the network; false when its budget is spent (or the volunteer failed for it).</summary>
-    public bool TryReveal(ClientNetwork network, string keyId) => _networks.With(network, (KeyId: keyId, Budget: _options.RevealBudget), static (ref record, shown, _, state) =>
+    public bool TryReveal(ClientNetwork network, string keyId)
+    {
+        var slot = NetworkTable<Record, string?>.NoSlot;
+        return TryReveal(network, ref slot, keyId);
+    }
+
+    /// <summary>As <see cref="TryReveal(ClientNetwork, string)"/>, from where the network's record was (<see cref="Reveals.Slot"/>), which it updates.</summary>
+    internal bool TryReveal(ClientNetwork network, ref int slot, string keyId) => _networks.With(network, ref slot, (KeyId: keyId, Budget: _options.RevealBudget), static (ref record, shown, _, state) =>
     {
         var at = IndexOf(shown, record.Count, state.KeyId);
         if (at >= 0)
@@ -107,10 +110,20 @@ public sealed class RevealBudget
     }
 }
 
-/// <summary>A network's volunteers this window: those it may be offered again, all it was shown (failed ones too), and whether its budget is spent.</summary>
-public sealed record Reveals(string[] Usable, string[] Known, bool IsSpent)
+/// <summary>
+/// A network's volunteers this window: all it was shown (failed ones too) in the order shown, which of them it may be
+/// offered again, whether its budget is spent, and where its record is (so that revealing more finds it without a lookup).
+/// </summary>
+public readonly struct Reveals(string[] known, ulong failed, bool isSpent, int slot)
 {
-    public static readonly Reveals None = new([], [], false);
+    public string[] Known => known;
 
-    public bool IsKnown(string keyId) => Array.IndexOf(Known, keyId) >= 0;
+    public bool IsSpent => isSpent;
+
+    internal int Slot => slot;
+
+    /// <summary>Whether <c>Known[i]</c> did not fail for the network.</summary>
+    public bool IsUsable(int i) => (failed & (1UL << i)) == 0;
+
+    public bool IsKnown(string keyId) => Array.IndexOf(known, keyId) >= 0;
 }
