@@ -27,16 +27,19 @@ public sealed class AdminToken
         var created = false;
         if (!File.Exists(path))
         {
+            // Written whole under a temporary name, then moved into place without replacing: a reader (the admin
+            // command, a script waiting for the file, a second start) never sees it empty or half written.
             var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+            var temporary = System.IO.Path.Combine(dataDir, $".{FileName}.{Environment.ProcessId}.tmp");
             try
             {
-                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
                 if (!OperatingSystem.IsWindows())
                 {
                     options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
                 }
 
-                using (var stream = new FileStream(path, options))
+                using (var stream = new FileStream(temporary, options))
                 using (var writer = new StreamWriter(stream))
                 {
                     writer.Write(token + "\n");
@@ -44,11 +47,16 @@ public sealed class AdminToken
                     stream.Flush(flushToDisk: true);
                 }
 
+                File.Move(temporary, path, overwrite: false);
                 created = true;
             }
             catch (IOException) when (File.Exists(path))
             {
                 // Another start won the race; use its token.
+            }
+            finally
+            {
+                File.Delete(temporary);
             }
         }
 
