@@ -30,10 +30,11 @@ public sealed class AdminToken
             // Written whole under a temporary name, then moved into place without replacing: a reader (the admin
             // command, a script waiting for the file, a second start) never sees it empty or half written.
             var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-            var temporary = System.IO.Path.Combine(dataDir, $".{FileName}.{Environment.ProcessId}.tmp");
+            // A name of its own per attempt: two starts sharing one would write into each other's file.
+            var temporary = System.IO.Path.Combine(dataDir, $".{FileName}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.tmp");
             try
             {
-                var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
                 if (!OperatingSystem.IsWindows())
                 {
                     options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
