@@ -19,14 +19,24 @@ public sealed class FakeMirror(IPAddress? address = null) : IAsyncDisposable
 
     public int Port { get; private set; }
 
-    /// <summary>The session secret from LoginReply; null answers with a forged proof.</summary>
+    /// <summary>The secret it answers with for a session it was not given (<see cref="Accept"/>); null answers with a
+    /// random proof. Only an impostor (<see cref="Forges"/>) uses it at once.</summary>
     public string? SessionSecret { get; set; }
+
+    /// <summary>Answers a ping for a session it was not given at once, with <see cref="SessionSecret"/> or a random
+    /// proof (an impostor). Otherwise such a ping waits for the session: the coordinator pings at once after a
+    /// login, often before the test has read the reply.</summary>
+    public bool Forges { get; init; }
+
+    /// <summary>How long a ping waits for its session's secret before it is answered with a forged proof.</summary>
+    public TimeSpan SecretWait { get; init; } = TimeSpan.FromSeconds(20);
 
     public uint ActiveConnections { get; set; }
 
     public List<TreeVersion> Versions { get; } = [];
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _secrets = new(StringComparer.Ordinal);
+    private TaskCompletionSource _secretSet = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _pings;
     private int _inFlight;
     private int _maxInFlight;
@@ -40,7 +50,45 @@ public sealed class FakeMirror(IPAddress? address = null) : IAsyncDisposable
     public TimeSpan AnswerDelay { get; set; }
 
     /// <summary>Lets one fake answer for many sessions (many mirrors behind one ping address).</summary>
-    public void AddSession(string sessionId, string secret) => _secrets[sessionId] = secret;
+    public void AddSession(string sessionId, string secret)
+    {
+        _secrets[sessionId] = secret;
+        SignalSecret();
+    }
+
+    /// <summary>Answers the session a login reply opened with its secret.</summary>
+    public void Accept(LoginReply login) => AddSession(login.SessionId, login.SessionSecret);
+
+    private void SignalSecret() =>
+        Interlocked.Exchange(ref _secretSet, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    private async Task<string?> AwaitSecretAsync(string sessionId, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + SecretWait;
+        while (true)
+        {
+            var signal = Volatile.Read(ref _secretSet).Task;
+            if (_secrets.TryGetValue(sessionId, out var known))
+            {
+                return known;
+            }
+
+            var left = deadline - DateTime.UtcNow;
+            if (Forges || left <= TimeSpan.Zero)
+            {
+                return SessionSecret;
+            }
+
+            try
+            {
+                await signal.WaitAsync(left, cancel);
+            }
+            catch (TimeoutException)
+            {
+                return SessionSecret;
+            }
+        }
+    }
 
     public async Task StartAsync()
     {
@@ -88,7 +136,7 @@ public sealed class FakeMirror(IPAddress? address = null) : IAsyncDisposable
             Interlocked.Decrement(ref _inFlight);
         }
 
-        var proof = (_secrets.TryGetValue(request.SessionId, out var known) ? known : SessionSecret) is { } secret
+        var proof = await AwaitSecretAsync(request.SessionId, context.CancellationToken) is { } secret
             ? PingProof.Compute(secret, request.Nonce.Span, request.SessionId)
             : System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         var reply = new PingReply { Proof = Google.Protobuf.ByteString.CopyFrom(proof), ActiveConnections = ActiveConnections };

@@ -18,13 +18,17 @@ public sealed partial class MirrorPingService(MirrorState state, ServingSupervis
 {
     public const int NonceLength = 32;
 
+    /// <summary>Longest a ping waits for the login in flight that will open its session.</summary>
+    public static readonly TimeSpan LoginWait = TimeSpan.FromSeconds(3);
+
     // The ping listener is open to anyone: a stranger's pings must not be able to fill the log.
     private readonly LogThrottle _wrongSessionLog = new(clock);
 
-    public override Task<PingReply> Ping(PingRequest request, ServerCallContext context)
+    public override async Task<PingReply> Ping(PingRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var session = state.Session;
+        ArgumentNullException.ThrowIfNull(context);
+        var session = await state.SessionForAsync(request.SessionId, LoginWait, context.CancellationToken);
         if (session is null)
         {
             throw new RpcException(new Grpc.Core.Status(StatusCode.FailedPrecondition, "not logged in"));
@@ -55,7 +59,7 @@ public sealed partial class MirrorPingService(MirrorState state, ServingSupervis
         reply.Versions.AddRange(state.ContractVersions());
         state.Update(s => s with { ActiveConnections = connections });
         state.RecordPing();
-        return Task.FromResult(reply);
+        return reply;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ping for a session that is not ours; ignoring ({Dropped} more not logged)")]

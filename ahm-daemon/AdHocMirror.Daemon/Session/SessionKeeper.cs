@@ -138,10 +138,15 @@ public sealed partial class SessionKeeper(
             ServeTo = options.ServeTo.Clone(),
         };
         request.Versions.AddRange(state.ContractVersions());
-        var reply = await coordinator.Sessions.LoginAsync(request, CoordinatorConnection.Call(key, cancellationToken: cancellationToken));
-        var interval = reply.PingInterval?.ToTimeSpan() is { } i && i > TimeSpan.Zero ? i : TimeSpan.FromSeconds(60);
-        var session = new LiveSession(reply.SessionId, Convert.FromHexString(reply.SessionSecret), interval, clock.GetUtcNow());
-        state.SetSession(session);
+        LiveSession session;
+        using (state.BeginLogin())
+        {
+            var reply = await coordinator.Sessions.LoginAsync(request, CoordinatorConnection.Call(key, cancellationToken: cancellationToken));
+            var interval = reply.PingInterval?.ToTimeSpan() is { } i && i > TimeSpan.Zero ? i : TimeSpan.FromSeconds(60);
+            session = new LiveSession(reply.SessionId, Convert.FromHexString(reply.SessionSecret), interval, clock.GetUtcNow());
+            state.SetSession(session);
+        }
+
         Log.LoggedIn(logger, key.KeyId, options.PingAddress, string.Join(", ", request.Versions.Select(v => v.Protocol)));
         return session;
     }

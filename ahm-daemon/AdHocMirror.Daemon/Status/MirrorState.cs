@@ -14,6 +14,8 @@ public sealed class MirrorState
     private readonly Lock _gate = new();
     private DaemonStatus _status;
     private TaskCompletionSource _versionsChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _sessionChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _loginsInFlight;
 
     public MirrorState(TimeProvider clock)
     {
@@ -113,12 +115,67 @@ public sealed class MirrorState
         changed.TrySetResult();
     }
 
+    /// <summary>Marks a Login call in flight until the returned handle is disposed.</summary>
+    public IDisposable BeginLogin()
+    {
+        Interlocked.Increment(ref _loginsInFlight);
+        return new LoginInFlight(this);
+    }
+
+    /// <summary>
+    /// The session a ping names. The coordinator pings at once after a login, so the ping can arrive before the
+    /// login's reply: while a login is in flight, a ping for a session we do not hold yet waits (at most
+    /// <paramref name="wait"/>) for that login to end. Otherwise it gets the current session at once, so a stranger's
+    /// pings hold nothing.
+    /// </summary>
+    public async Task<LiveSession?> SessionForAsync(string sessionId, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var deadline = Clock.GetTimestamp() + (long)(wait.TotalSeconds * Clock.TimestampFrequency);
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                changed = _sessionChanged.Task;
+            }
+
+            var session = Session;
+            var left = Clock.GetElapsedTime(Clock.GetTimestamp(), deadline);
+            if (session?.Id == sessionId || Volatile.Read(ref _loginsInFlight) == 0 || left <= TimeSpan.Zero)
+            {
+                return session;
+            }
+
+            try
+            {
+                await changed.WaitAsync(left, Clock, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return Session;
+            }
+        }
+    }
+
     public void SetSession(LiveSession? session)
     {
         Session = session;
+        SignalSessionChanged();
         Update(s => session is null
             ? s with { LastPingAt = null }
             : s with { Session = "logged in", SessionDetail = null, LoggedInAt = session.LoggedInAt, LastPingAt = null });
+    }
+
+    private void SignalSessionChanged()
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            changed = _sessionChanged;
+            _sessionChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
     }
 
     public void RecordPing()
@@ -129,6 +186,20 @@ public sealed class MirrorState
         }
 
         Update(s => s with { Session = "online", SessionDetail = null, LastPingAt = Clock.GetUtcNow(), Pings = s.Pings + 1 });
+    }
+
+    private sealed class LoginInFlight(MirrorState state) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref state._loginsInFlight);
+                state.SignalSessionChanged();
+            }
+        }
     }
 }
 

@@ -123,8 +123,9 @@ public sealed class CoordinatorCluster : IAsyncDisposable
         await Eventually.TrueAsync(
             async () => (reply = await loginAt.Sessions.LoginAsync(login, CoordinatorFixture.With(key))) is not null,
             "the coordinator logged in at knows the key registered at another", TimeSpan.FromSeconds(5));
-        mirror.SessionSecret = reply!.SessionSecret;
-        return (key, mirror, reply.SessionId);
+        var opened = reply!;
+        mirror.Accept(opened);
+        return (key, mirror, opened.SessionId);
     }
 
     public async ValueTask DisposeAsync()

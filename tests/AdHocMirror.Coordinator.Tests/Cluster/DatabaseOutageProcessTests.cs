@@ -34,7 +34,7 @@ public sealed class DatabaseOutageProcessTests(PostgresServer server, Xunit.Abst
         await second.StartAsync();
         var key = await a.Registry.RegisterAsync(new RegisterRequest { Software = "test" });
         var secondKey = await b.Registry.RegisterAsync(new RegisterRequest { Software = "test" });
-        mirror.SessionSecret = (await a.Sessions.LoginAsync(Login(mirror), CoordinatorFixture.With(key))).SessionSecret;
+        mirror.Accept(await a.Sessions.LoginAsync(Login(mirror), CoordinatorFixture.With(key)));
         await Eventually.TrueAsync(
             async () => (await Task.WhenAll(cluster.Nodes.Select(n => n.Admin!.ListMirrorsAsync(new ListMirrorsRequest { States = { MirrorState.Online } }).ResponseAsync))).All(r => r.Mirrors.Count == 1),
             "online at both", TimeSpan.FromSeconds(20));

@@ -20,7 +20,7 @@ public sealed class TakeoverTests(PostgresServer server, Xunit.Abstractions.ITes
         await mirror.StartAsync();
         var nodes = cluster.Nodes;
         var key = await nodes[0].Registry.RegisterAsync(new RegisterRequest { Software = "test" });
-        mirror.SessionSecret = (await nodes[0].Sessions.LoginAsync(CoordinatorFixture.Login(mirror.Port), CoordinatorFixture.With(key))).SessionSecret;
+        mirror.Accept(await nodes[0].Sessions.LoginAsync(CoordinatorFixture.Login(mirror.Port), CoordinatorFixture.With(key)));
         await Eventually.TrueAsync(
             async () => (await Task.WhenAll(nodes.Select(n => n.Admin!.ListMirrorsAsync(new ListMirrorsRequest { States = { MirrorState.Online } }).ResponseAsync))).All(r => r.Mirrors.Count == 1),
             "online at all three", TimeSpan.FromSeconds(10));
@@ -76,7 +76,7 @@ public sealed class TakeoverTests(PostgresServer server, Xunit.Abstractions.ITes
                 login.Versions.Clear();
                 login.Versions.Add(CoordinatorFixture.Version(Protocol.Rsync, Swarm.V2));
                 mirror.Versions.AddRange(login.Versions);
-                mirror.SessionSecret = (await at.Sessions.LoginAsync(login, CoordinatorFixture.With(key))).SessionSecret;
+                mirror.Accept(await at.Sessions.LoginAsync(login, CoordinatorFixture.With(key)));
                 limitOf[key.KeyId] = limits[i];
             }
 

@@ -19,7 +19,7 @@ public sealed class HostileInputTests
         await zombie.StartAsync();
         var key = await c.RegisterAsync();
         var login = await c.Sessions.LoginAsync(CoordinatorFixture.Login(zombie.Port), CoordinatorFixture.With(key));
-        zombie.SessionSecret = login.SessionSecret; // a correct proof ...
+        zombie.Accept(login); // a correct proof ...
         zombie.Versions.Add(new TreeVersion { Protocol = Protocol.Rsync, Generated = new Timestamp { Seconds = Huge } }); // ... with a version no clock can hold
 
         await c.AdvanceUntilAsync(() => c.Directory.Find(key.KeyId)!.FailedPings >= 3, TimeSpan.FromSeconds(70), "three answers refused as failed pings");

@@ -20,7 +20,7 @@ public sealed class PingSchedulerTests
         await mirror.StartAsync();
         var key = await c.RegisterAsync();
         var login = await c.Sessions.LoginAsync(CoordinatorFixture.Login(mirror.Port), CoordinatorFixture.With(key));
-        mirror.SessionSecret = login.SessionSecret;
+        mirror.Accept(login);
         var newer = CoordinatorFixture.Version(Protocol.Rsync, new DateTimeOffset(2026, 11, 21, 6, 0, 0, TimeSpan.Zero));
         mirror.Versions.Add(newer);
 
@@ -47,7 +47,7 @@ public sealed class PingSchedulerTests
     public async Task Forged_ping_answer_never_brings_a_mirror_online()
     {
         await using var c = await CoordinatorFixture.StartAsync();
-        await using var impostor = new FakeMirror(); // answers, but without the session secret
+        await using var impostor = new FakeMirror { Forges = true }; // answers, but without the session secret
         await impostor.StartAsync();
         var key = await c.RegisterAsync();
         await c.Sessions.LoginAsync(CoordinatorFixture.Login(impostor.Port), CoordinatorFixture.With(key));
@@ -75,7 +75,7 @@ public sealed class PingSchedulerTests
         await mirror.StartAsync();
         var key = await c.RegisterAsync();
         var login = await c.Sessions.LoginAsync(CoordinatorFixture.Login(mirror.Port), CoordinatorFixture.With(key));
-        mirror.SessionSecret = login.SessionSecret;
+        mirror.Accept(login);
         await Eventually.TrueAsync(() => c.Directory.Find(key.KeyId)?.State == MirrorState.Online, "online");
 
         await mirror.StopAsync();
@@ -100,7 +100,7 @@ public sealed class PingSchedulerTests
         await mirror.StartAsync();
         var key = await c.RegisterAsync();
         var login = await c.Sessions.LoginAsync(CoordinatorFixture.Login(mirror.Port), CoordinatorFixture.With(key));
-        mirror.SessionSecret = login.SessionSecret;
+        mirror.Accept(login);
         await Eventually.TrueAsync(() => c.Directory.Find(key.KeyId)?.State == MirrorState.Online, "online");
 
         var quarantine = (MirrorQuarantine)c.Host.Services.GetService(typeof(MirrorQuarantine))!;
@@ -112,7 +112,7 @@ public sealed class PingSchedulerTests
         // Good pings do not lift a quarantine, nor does a new login.
         await c.AdvanceUntilAsync(() => mirror.Pings >= 3, Step, "more pings");
         login = await c.Sessions.LoginAsync(CoordinatorFixture.Login(mirror.Port), CoordinatorFixture.With(key));
-        mirror.SessionSecret = login.SessionSecret;
+        mirror.Accept(login);
         Assert.Equal(MirrorState.Quarantined, c.Directory.Find(key.KeyId)!.State);
 
         // Nor does rotating the key: the quarantine follows the mirror to its new key id.
@@ -121,7 +121,7 @@ public sealed class PingSchedulerTests
         Assert.Equal(MirrorState.Quarantined, c.Directory.Find(key.KeyId)!.State);
         Assert.Equal(key.KeyId, Assert.Single((await c.Admin.ListQuarantineAsync(new())).Entries).KeyId);
         login = await c.Sessions.LoginAsync(CoordinatorFixture.Login(mirror.Port), CoordinatorFixture.With(key));
-        mirror.SessionSecret = login.SessionSecret;
+        mirror.Accept(login);
         Assert.Equal(MirrorState.Quarantined, c.Directory.Find(key.KeyId)!.State);
 
         await c.Admin.ReleaseQuarantineAsync(new() { KeyId = key.KeyId, Reason = "checked by hand" });

@@ -90,7 +90,7 @@ public sealed class Swarm : IAsyncDisposable
 
         mirror.Versions.AddRange(login.Versions);
         var reply = await Coordinator.Sessions.LoginAsync(login, CoordinatorFixture.With(key));
-        mirror.SessionSecret = reply.SessionSecret;
+        mirror.Accept(reply);
         await Coordinator.AdvanceUntilAsync(
             () => Coordinator.Directory.Find(key.KeyId)?.IsEligible == true, TimeSpan.FromSeconds(1), $"mirror on {address} online");
         return key.KeyId;

@@ -180,7 +180,7 @@ public sealed class SyncWorld : IAsyncDisposable
         var login = new LoginRequest { Endpoints = endpoints, Limits = new LoadLimits { MaxClients = 10 }, Software = "test" };
         login.Versions.Add(version);
         var reply = await _sessions!.LoginAsync(login, new CallOptions(Credentials.ForKey(key.KeyId, key.Secret, null)));
-        ping.SessionSecret = reply.SessionSecret;
+        ping.Accept(reply);
         await Eventually.TrueAsync(
             () =>
             {
