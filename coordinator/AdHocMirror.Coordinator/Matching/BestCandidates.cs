@@ -6,10 +6,14 @@ namespace AdHocMirror.Coordinator.Matching;
 /// The few best candidates a search has seen, best first: the nearest band of similar distance, then
 /// the most spare places (so that mirrors at about the same distance share the load), then the
 /// nearest. Keeping only these, rather than sorting everything examined, keeps a search's cost flat.
+/// Ranked by a client network's seed instead, a band is ordered by a keyed hash of each volunteer:
+/// the same network gets the same equally near volunteers whatever their load (see <see cref="CandidatePicker"/>).
 /// </summary>
-internal sealed class BestCandidates(int capacity, DistanceBands bands)
+internal sealed class BestCandidates(int capacity, DistanceBands bands, ulong? rankSeed = null)
 {
     private readonly Entry[] _items = new Entry[Math.Max(1, capacity)];
+    private readonly bool _ranked = rankSeed.HasValue;
+    private readonly ulong _seed = rankSeed ?? 0;
     private int _count;
 
     public int Count => _count;
@@ -18,14 +22,21 @@ internal sealed class BestCandidates(int capacity, DistanceBands bands)
     /// <param name="spare">Free places when examined: a snapshot, so that concurrent leases cannot make the order inconsistent.</param>
     public void Offer(MirrorSlot slot, double squaredChord, int spare, ulong keyHash)
     {
-        var entry = new Entry(slot, squaredChord, bands.BandOf(squaredChord), spare, keyHash);
-        if (_count == _items.Length && !entry.IsBetterThan(_items[^1]))
+        var band = bands.BandOf(squaredChord);
+        var full = _count == _items.Length;
+        if (full && band > _items[^1].Band)
+        {
+            return; // most of what a search examines: no rank needed
+        }
+
+        var entry = new Entry(slot, squaredChord, band, spare, keyHash, _ranked ? Rank(_seed, keyHash) : 0);
+        if (full && !IsBetter(entry, _items[^1]))
         {
             return;
         }
 
         var i = Math.Min(_count, _items.Length - 1);
-        while (i > 0 && entry.IsBetterThan(_items[i - 1]))
+        while (i > 0 && IsBetter(entry, _items[i - 1]))
         {
             _items[i] = _items[i - 1];
             i--;
@@ -51,9 +62,19 @@ internal sealed class BestCandidates(int capacity, DistanceBands bands)
         return list;
     }
 
-    private readonly record struct Entry(MirrorSlot Slot, double SquaredChord, double Band, int Spare, ulong KeyHash)
+    /// <summary>A keyed mix of the volunteer's id hash with the network's seed: stable, and unrelated between networks and windows.</summary>
+    internal static ulong Rank(ulong seed, ulong keyHash)
     {
-        public bool IsBetterThan(Entry other) =>
-            Band < other.Band || (Band == other.Band && (Spare > other.Spare || (Spare == other.Spare && SquaredChord < other.SquaredChord)));
+        var z = seed ^ keyHash;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+        return z ^ (z >> 31);
     }
+
+    private bool IsBetter(in Entry a, in Entry b) =>
+        a.Band < b.Band || (a.Band == b.Band && (_ranked
+            ? a.Rank < b.Rank
+            : a.Spare > b.Spare || (a.Spare == b.Spare && a.SquaredChord < b.SquaredChord)));
+
+    private readonly record struct Entry(MirrorSlot Slot, double SquaredChord, double Band, int Spare, ulong KeyHash, ulong Rank);
 }

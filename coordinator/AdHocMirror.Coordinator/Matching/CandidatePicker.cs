@@ -45,8 +45,12 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
         for (var attempt = 0; attempt < 2 && picked.Count < wanted; attempt++)
         {
             var missed = false;
-            var found = index.Search(protocol, client, clientTicks, wanted, reachKm, options.SimilarDistanceKm, options.MaxExamined, keep: reveals is null ? 0 : Math.Max(wanted * 2, 16));
-            foreach (var (slot, distance, _) in reveals is null ? found : Stable(found, network!.Value.Seed))
+            // With a budget the nearest band is ranked by the network's key, not by load: the same network is shown
+            // the same equally near volunteers on every call and coordinator. Room for the ones it already knows.
+            var found = reveals is { } known
+                ? index.Search(protocol, client, clientTicks, wanted, reachKm, options.SimilarDistanceKm, options.MaxExamined, keep: (wanted * 2) + known.Known.Length, rankSeed: network!.Value.Seed)
+                : index.Search(protocol, client, clientTicks, wanted, reachKm, options.SimilarDistanceKm, options.MaxExamined);
+            foreach (var (slot, distance, _) in found)
             {
                 if (picked.Count >= wanted)
                 {
@@ -83,26 +87,8 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
         return reveals is null ? picked : Ordered(picked);
     }
 
-    /// <summary>New candidates by band, then by the network's key: equally near volunteers are chosen alike on every call and coordinator.</summary>
-    /// <remarks>Sorts <paramref name="found"/> (the search's own list) in place, by one integer per candidate: this runs on every answer.</remarks>
-    private List<(MirrorSlot Slot, double DistanceKm, ulong KeyHash)> Stable(List<(MirrorSlot Slot, double DistanceKm, ulong KeyHash)> found, ulong seed)
-    {
-        var items = CollectionsMarshal.AsSpan(found);
-        Span<ulong> keys = items.Length <= 64 ? stackalloc ulong[items.Length] : new ulong[items.Length];
-        var width = options.SimilarDistanceKm;
-        for (var i = 0; i < items.Length; i++)
-        {
-            // The band in the top 16 bits (bands past 65,534 and unlocated mirrors share the last), the rank below it.
-            var band = (ulong)Math.Min(Band(items[i].DistanceKm, width), ushort.MaxValue);
-            keys[i] = (band << 48) | (Rank(seed, items[i].KeyHash) >> 16);
-        }
-
-        keys.Sort(items);
-        return found;
-    }
-
     /// <summary>Revealed and new together, as every answer is ordered: nearest band first, then the most spare places, then the nearest.</summary>
-    /// <remarks>By a key per candidate, as <see cref="Stable"/>: a comparison would need the band's width, a closure on every answer.</remarks>
+    /// <remarks>By a key per candidate: a comparison would need the band's width, a closure on every answer.</remarks>
     private List<Offered> Ordered(List<Offered> picked)
     {
         if (picked.Count > 1)
@@ -122,15 +108,6 @@ public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, Matchin
     }
 
     private static double Band(double km, double width) => double.IsNaN(km) ? double.PositiveInfinity : Math.Floor(km / width);
-
-    /// <summary>A keyed mix of the volunteer's id hash with the network's seed: stable, and unrelated between networks and windows.</summary>
-    private static ulong Rank(ulong seed, ulong keyHash)
-    {
-        var z = seed ^ keyHash;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-        return z ^ (z >> 31);
-    }
 
     private static bool IsPicked(List<Offered> picked, MirrorSlot slot)
     {

@@ -179,10 +179,11 @@ public sealed class MirrorIndex : IDisposable
     /// their limit, nearest first (bands of <paramref name="similarKm"/> ordered by spare capacity), no
     /// farther than <paramref name="maxDistanceKm"/>; at most <paramref name="keep"/> of them (default
     /// twice <paramref name="wanted"/>, so that a few may fill up concurrently before their lease is
-    /// taken). Leases are NOT taken here.
+    /// taken). With <paramref name="rankSeed"/>, a band is ordered by a keyed hash of each volunteer instead of
+    /// spare capacity (see <see cref="BestCandidates"/>). Leases are NOT taken here.
     /// </summary>
     internal List<(MirrorSlot Slot, double DistanceKm, ulong KeyHash)> Search(
-        Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double maxDistanceKm, double similarKm, int maxExamined = int.MaxValue, int keep = 0)
+        Protocol protocol, GeoPlace? client, long clientTicks, int wanted, double maxDistanceKm, double similarKm, int maxExamined = int.MaxValue, int keep = 0, ulong? rankSeed = null)
     {
         var bands = _bands;
         if (bands.WidthKm != similarKm)
@@ -190,7 +191,7 @@ public sealed class MirrorIndex : IDisposable
             _bands = bands = new DistanceBands(similarKm); // options are read per call; they seldom change
         }
 
-        var best = new BestCandidates(keep > 0 ? keep : wanted * 2, bands);
+        var best = new BestCandidates(keep > 0 ? keep : wanted * 2, bands, rankSeed);
         _lock.EnterReadLock();
         try
         {

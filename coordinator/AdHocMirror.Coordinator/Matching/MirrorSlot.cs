@@ -115,7 +115,7 @@ internal sealed class MirrorSlot
     public void Release() => Interlocked.Decrement(ref _counters[_counter]);
 
     /// <summary>FNV-1a over the id's characters; ids are random hex, so a fast unkeyed hash spreads them well enough (the ranking keys it per network).</summary>
-    private static ulong HashOf(string keyId)
+    internal static ulong HashOf(string keyId)
     {
         var hash = 14695981039346656037;
         foreach (var c in keyId)

@@ -58,6 +58,49 @@ public sealed class MirrorIndexTests
         }
     }
 
+    /// <summary>
+    /// Ranked for a client network (the reveal budget's stable choice), a band is ordered by the network's keyed hash
+    /// of each volunteer, not by load: what a network is shown does not move when loads do.
+    /// </summary>
+    [Theory]
+    [InlineData(5_000, 3, 100.0, 11)]
+    [InlineData(20_000, 6, 25.0, 12)]
+    public void RankedSearchAgreesWithAFullScanAndIgnoresLoad(int mirrors, int wanted, double similarKm, int seed)
+    {
+        var random = new Random(seed);
+        using var index = new MirrorIndex();
+        using var reloaded = new MirrorIndex();
+        var views = new List<MirrorView>();
+        for (var i = 0; i < mirrors; i++)
+        {
+            var (lat, lon) = i % 3 == 0
+                ? (random.NextDouble() * 180 - 90, random.NextDouble() * 360 - 180)
+                : (48 + random.NextDouble() * 4, 8 + random.NextDouble() * 6);
+            var view = Mirror($"m{i}", lat, lon, version: New, max: 10, active: (uint)random.Next(10));
+            views.Add(view);
+            index.Apply(new MirrorChange(MirrorChangeKind.Eligible, view));
+            reloaded.Apply(new MirrorChange(MirrorChangeKind.Eligible, view with { ActiveConnections = (uint)random.Next(10) }));
+        }
+
+        for (var probe = 0; probe < 100; probe++)
+        {
+            var client = new GeoPlace(random.NextDouble() * 180 - 90, random.NextDouble() * 360 - 180, "anywhere");
+            var network = (ulong)random.NextInt64();
+            var got = Keys(index.Search(Protocol.Rsync, client, Old.UtcTicks, wanted, double.PositiveInfinity, similarKm, rankSeed: network), wanted);
+
+            var expected = views
+                .Select(v => (v.KeyId, Distance: GreatCircle.DistanceKm(client.Latitude, client.Longitude, v.Location!.Latitude, v.Location.Longitude)))
+                .OrderBy(v => Math.Floor(v.Distance / similarKm)).ThenBy(v => BestCandidates.Rank(network, MirrorSlot.HashOf(v.KeyId)))
+                .Take(wanted)
+                .Select(v => v.KeyId)
+                .ToList();
+            Assert.True(expected.SequenceEqual(got), $"client ({client.Latitude:F2},{client.Longitude:F2}): expected [{string.Join(",", expected)}] got [{string.Join(",", got)}]");
+            Assert.Equal(got, Keys(reloaded.Search(Protocol.Rsync, client, Old.UtcTicks, wanted, double.PositiveInfinity, similarKm, rankSeed: network), wanted));
+        }
+
+        static List<string> Keys(List<(MirrorSlot Slot, double DistanceKm, ulong KeyHash)> found, int wanted) => found.Take(wanted).Select(f => f.Slot.KeyId).ToList();
+    }
+
     [Fact]
     public void NewestFollowsMirrorsComingAndGoing()
     {
