@@ -13,11 +13,17 @@ namespace AdHocMirror.Tree.Manifests;
 /// <see cref="ContentStamp"/> it had when it was read (same inode, size, mtime and ctime, the ctime older than the
 /// clock read before the read began), so a file rewritten in place or replaced after it was hashed is hashed again.
 /// A file is taken up once rsync reports the next one: by then it is complete and renamed into place.
+/// A sub-Manifest is parsed here too (pure text work, bounded: at most the whole-file limit read and
+/// <see cref="MaxInflatedManifest"/> inflated, since nothing has checked these bytes yet); verification takes the lines
+/// only for the same content, by the same stamp and a hash equal to its MANIFEST entry's.
 /// </summary>
 public sealed class FilesHashedAhead : IAsyncDisposable
 {
     private const int WholeFileLimit = 1 << 20;
     private const int RacyAttempts = 8;
+
+    /// <summary>Most a sub-Manifest parsed ahead may inflate to; a real one is well under a megabyte.</summary>
+    private const int MaxInflatedManifest = 16 << 20;
 
     private readonly BlockingCollection<string> _released = [];
     private readonly ConcurrentDictionary<string, HashedFile> _hashed = new(StringComparer.Ordinal);
@@ -139,6 +145,25 @@ public sealed class FilesHashedAhead : IAsyncDisposable
     /// The size and SHA512 read from <paramref name="relativePath"/> during the transfer, when the file at
     /// <paramref name="fullPath"/> is still that very content; false means: hash it now.
     /// </summary>
+    /// <summary>
+    /// The lines of the sub-Manifest <paramref name="entry"/> names, parsed during the transfer, when the file at
+    /// <paramref name="fullPath"/> is still the content that was parsed and that content matches the entry's size and SHA512.
+    /// </summary>
+    internal bool TryGetParsed(ManifestEntry entry, string fullPath, out ManifestSet.ParsedLine[] lines)
+    {
+        if (_hashed.TryGetValue(entry.Path, out var file) && file.Parsed is { } parsed
+            && entry.Sha512 is { } expected && file.Stamp.Size == entry.Size && file.Sha512.AsSpan().SequenceEqual(expected)
+            && ContentStamp.TryGet(fullPath, out var now) && now == file.Stamp)
+        {
+            Interlocked.Increment(ref _reused);
+            lines = parsed;
+            return true;
+        }
+
+        lines = [];
+        return false;
+    }
+
     internal bool TryGet(string relativePath, string fullPath, out long size, out byte[] sha512)
     {
         if (_hashed.TryGetValue(relativePath, out var file) && ContentStamp.TryGet(fullPath, out var now) && now == file.Stamp)
@@ -221,7 +246,7 @@ public sealed class FilesHashedAhead : IAsyncDisposable
 
                 if (Read(reader, before.Size, buffer) is { } sha512 && reader.TryStamp(out var after) && after == before)
                 {
-                    _hashed[relativePath] = new HashedFile(before, sha512);
+                    _hashed[relativePath] = new HashedFile(before, sha512, ParseSubManifest(relativePath, buffer, before.Size));
                 }
 
                 return;
@@ -230,6 +255,26 @@ public sealed class FilesHashedAhead : IAsyncDisposable
             {
                 return; // Verification reads it again and reports what it finds.
             }
+        }
+    }
+
+    /// <summary>A sub-Manifest's lines (plain or gzip), from the bytes just hashed; null for anything else or data that does not decode.</summary>
+    private static ManifestSet.ParsedLine[]? ParseSubManifest(string relativePath, byte[] buffer, long size)
+    {
+        var gzip = relativePath.EndsWith("/Manifest.gz", StringComparison.Ordinal);
+        if (size > buffer.Length || !(gzip || relativePath.EndsWith("/Manifest", StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
+        try
+        {
+            var lines = ManifestText.Lines(buffer.AsSpan(0, (int)size).ToArray(), gzip, MaxInflatedManifest);
+            return ManifestSet.Parse(lines, UnchangedReference.Split(relativePath).Directory);
+        }
+        catch (Exception e) when (e is InvalidDataException or System.Text.DecoderFallbackException)
+        {
+            return null; // Verification reads it again and reports what it finds.
         }
     }
 
@@ -287,5 +332,5 @@ public sealed class FilesHashedAhead : IAsyncDisposable
         return total == length ? incremental.GetHashAndReset() : null;
     }
 
-    private sealed record HashedFile(ContentStamp Stamp, byte[] Sha512);
+    private sealed record HashedFile(ContentStamp Stamp, byte[] Sha512, ManifestSet.ParsedLine[]? Parsed);
 }

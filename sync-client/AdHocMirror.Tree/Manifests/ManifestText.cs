@@ -16,7 +16,8 @@ internal static class ManifestText
     private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The lines (split at '\n', as <c>string.Split</c> would); throws InvalidDataException or DecoderFallbackException for bad data.</summary>
-    public static string[] Lines(byte[] data, bool gzip)
+    /// <param name="maxInflated">Refuses (InvalidDataException) gzip data that inflates beyond this: for bytes not yet checked against a signed entry.</param>
+    public static string[] Lines(byte[] data, bool gzip, int maxInflated = int.MaxValue)
     {
         if (!gzip)
         {
@@ -25,7 +26,7 @@ internal static class ManifestText
 
         // ISIZE, the last four bytes of a gzip member, is the uncompressed length (mod 2^32): a hint, never trusted.
         var hint = data.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(data.Length - 4)) : 0;
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(hint + 1L, 4096L, MaxInitialBuffer));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(hint + 1L, 4096L, Math.Min(MaxInitialBuffer, maxInflated + 1L)));
         try
         {
             using var inflate = new GZipStream(new MemoryStream(data, writable: false), CompressionMode.Decompress);
@@ -34,6 +35,11 @@ internal static class ManifestText
             while ((count = inflate.Read(buffer, used, buffer.Length - used)) > 0)
             {
                 used += count;
+                if (used > maxInflated)
+                {
+                    throw new InvalidDataException($"inflates beyond {maxInflated} bytes");
+                }
+
                 if (used == buffer.Length)
                 {
                     var larger = ArrayPool<byte>.Shared.Rent(checked(buffer.Length * 2));

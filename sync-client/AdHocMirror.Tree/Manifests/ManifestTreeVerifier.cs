@@ -71,7 +71,8 @@ public sealed partial class ManifestTreeVerifier
         var reference = _options.UnchangedReference is { } referenceRoot
             ? await UnchangedReference.OpenAsync(Path.GetFullPath(referenceRoot), root, expectations, parallel, _options.ListedAhead)
             : null;
-        await LoadSubManifestsAsync(root, expectations, queue, problems, parallel, reference);
+        var ahead = _options.HashedAhead is { } hashing && hashing.Root == root ? hashing : null;
+        await LoadSubManifestsAsync(root, expectations, queue, problems, parallel, reference, ahead);
 
         var counts = new WalkCounts();
         var toCheck = Walk(root, expectations, problems, reference, counts);
@@ -88,7 +89,6 @@ public sealed partial class ManifestTreeVerifier
         }
 
         long files = 0, bytes = 0, hashedAhead = 0;
-        var ahead = _options.HashedAhead is { } hashing && hashing.Root == root ? hashing : null;
         if (ahead is not null)
         {
             // From here on the tree is complete: what was not hashed during the transfer is hashed below, on every core.
@@ -209,7 +209,7 @@ public sealed partial class ManifestTreeVerifier
     /// Loads sub-Manifests level by level, each checked against its MANIFEST entry before it is parsed. With a reference,
     /// proven subtrees are not loaded, and the reference's differing counterparts are loaded beside.
     /// </summary>
-    private static async Task LoadSubManifestsAsync(string root, ManifestSet expectations, List<ManifestEntry> queue, ConcurrentBag<TreeProblem> problems, ParallelOptions parallel, UnchangedReference? reference)
+    private static async Task LoadSubManifestsAsync(string root, ManifestSet expectations, List<ManifestEntry> queue, ConcurrentBag<TreeProblem> problems, ParallelOptions parallel, UnchangedReference? reference, FilesHashedAhead? ahead)
     {
         while (queue.Count > 0)
         {
@@ -226,23 +226,29 @@ public sealed partial class ManifestTreeVerifier
 
                 // The reference's lines are needed only by the next level's triage: read them beside this level.
                 var old = reference.LoadAsync(loadOld, parallel);
-                await LoadLevelAsync(root, expectations, load, queue, problems, parallel);
+                await LoadLevelAsync(root, expectations, load, queue, problems, parallel, ahead);
                 await old;
                 continue;
             }
 
-            await LoadLevelAsync(root, expectations, level, queue, problems, parallel);
+            await LoadLevelAsync(root, expectations, level, queue, problems, parallel, ahead);
         }
     }
 
     /// <summary>Loads the given sub-Manifests (in parallel) into <paramref name="expectations"/>; the MANIFEST entries they list go to <paramref name="next"/>.</summary>
-    internal static async Task LoadLevelAsync(string root, ManifestSet expectations, IReadOnlyList<ManifestEntry> level, List<ManifestEntry> next, ConcurrentBag<TreeProblem> problems, ParallelOptions parallel)
+    internal static async Task LoadLevelAsync(string root, ManifestSet expectations, IReadOnlyList<ManifestEntry> level, List<ManifestEntry> next, ConcurrentBag<TreeProblem> problems, ParallelOptions parallel, FilesHashedAhead? ahead = null)
     {
         // Read and parsed on every core; added in order, so that conflicts are judged the same way every time.
         var loaded = new (ManifestEntry Entry, ManifestSet.ParsedLine[]? Lines)[level.Count];
         await Parallel.ForAsync(0, level.Count, parallel, async (i, token) =>
         {
             var entry = level[i];
+            if (ahead is not null && ahead.TryGetParsed(entry, Path.Combine(root, entry.Path), out var parsed))
+            {
+                loaded[i] = (entry, parsed); // the very bytes the entry signs, parsed while rsync ran
+                return;
+            }
+
             var lines = await ReadSubManifestAsync(root, entry, problems, token);
             loaded[i] = (entry, lines is null ? null : ManifestSet.Parse(lines, UnchangedReference.Split(entry.Path).Directory));
         });

@@ -96,6 +96,30 @@ public sealed class FilesHashedAheadTests
         Assert.Contains(result.Problems, p => p.Path == "Manifest" && p.Kind == TreeProblemKind.Signature);
     }
 
+    [Fact]
+    public async Task Sub_Manifests_parsed_during_the_transfer_count_only_for_the_bytes_they_were_parsed_from()
+    {
+        await using var tree = await SignedTree.CreateAsync(files: 80);
+        var staging = await CopyAsync(tree, "sub-manifests");
+        var subManifests = SubManifestsOf(staging);
+        Assert.True(subManifests.Count >= 10, $"{subManifests.Count} sub-Manifests");
+        await using (var ahead = await HashAllAsync(staging, subManifests))
+        {
+            Assert.True((await VerifyAsync(staging, tree, ahead)).Succeeded);
+            Assert.Equal(subManifests.Count, ahead.Reused); // every one taken as parsed, none read again
+        }
+
+        await using var changed = await HashAllAsync(staging, subManifests);
+        // After it was parsed: other bytes in the same inode, same size and mtime.
+        var victim = subManifests[subManifests.Count / 2];
+        RewriteInPlace(Path.Combine(staging, victim), bytes => bytes.Select(b => (byte)(b ^ 0x10)).ToArray());
+        var result = await VerifyAsync(staging, tree, changed);
+
+        Assert.Equal(Describe(await VerifyAsync(staging, tree, null)), Describe(result));
+        Assert.Contains(result.Problems, p => p.Path == victim && p.Kind == TreeProblemKind.HashMismatch);
+        Assert.Equal(subManifests.Count - 1, changed.Reused);
+    }
+
     [Theory]
     [InlineData(">f+++++++++ app-misc/foo/foo-1.ebuild", "app-misc/foo/foo-1.ebuild")]
     [InlineData(">f.st...... a b/c d", "a b/c d")]
@@ -157,7 +181,7 @@ public sealed class FilesHashedAheadTests
 
     private static void CheckMutations(Signed tree)
     {
-        var count = GentooTreeFilesOf(tree.Path).Count;
+        var count = MutableFilesOf(tree.Path).Count;
         var mutation = from kind in Gen.Elements(Enum.GetValues<MutationKind>())
                        from index in Gen.Choose(0, count - 1)
                        select new Mutation(kind, index);
@@ -205,7 +229,7 @@ public sealed class FilesHashedAheadTests
         var staging = await CopyAsync(tree, "case" + number);
         try
         {
-            var files = GentooTreeFilesOf(tree.Path);
+            var files = MutableFilesOf(tree.Path);
             foreach (var m in c.Before)
             {
                 Apply(tree, staging, files, m);
@@ -326,6 +350,19 @@ public sealed class FilesHashedAheadTests
     }
 
     private static List<string> GentooTreeFilesOf(string root) => AdHocMirror.Testing.Trees.GentooTree.ListContent(root);
+
+    /// <summary>The sub-Manifests (plain or gzip, never the top-level one), tree-relative, sorted.</summary>
+    private static List<string> SubManifestsOf(string root)
+    {
+        var full = Path.GetFullPath(root);
+        return [.. Directory.EnumerateFiles(full, "Manifest*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(full, f).Replace('\\', '/'))
+            .Where(p => p.Contains('/', StringComparison.Ordinal) && Path.GetFileName(p) is "Manifest" or "Manifest.gz" && ReachedWithoutLinks(full, p))
+            .Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>What the property mutates and reports: content files and sub-Manifests (which are parsed ahead too).</summary>
+    private static List<string> MutableFilesOf(string root) => [.. GentooTreeFilesOf(root).Concat(SubManifestsOf(root)).Order(StringComparer.Ordinal)];
 
     private static async Task<string> CopyAsync(Signed tree, string name)
     {
