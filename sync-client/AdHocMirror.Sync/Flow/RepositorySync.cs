@@ -168,6 +168,7 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
         ITreeTransfer transfer = options.Protocol == Protocol.Git ? new GitTransfer(options) : new RsyncTransfer(options, hashing);
         await using var ahead = options.Protocol == Protocol.Rsync && staging.Installed is { } installed ? ListingsAhead.Start(staging.Path, installed) : null;
         var fetched = await transfer.FetchAsync(source.Uri, staging.Path, staging.LinkDest, output.ProgressFor(source.Place is { Length: > 0 } place ? place : source.Uri), cancellationToken);
+        ahead?.Hurry();
         if (!fetched.Succeeded)
         {
             return await Fail(fetched.FailureOutcome, fetched.Detail ?? "transfer failed");

@@ -16,6 +16,9 @@ public sealed class ListingsAhead : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<ListedAhead?> _listing = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private (int Tid, int Nice)? _lowered;
+    private bool _hurried;
 
     private ListingsAhead(string stagedRoot, string referenceRoot)
     {
@@ -23,7 +26,14 @@ public sealed class ListingsAhead : IAsyncDisposable
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = 1, CancellationToken = _stop.Token };
         new Thread(() =>
         {
-            IdlePriority.LowerCurrentThread();
+            lock (_gate)
+            {
+                if (!_hurried)
+                {
+                    _lowered = IdlePriority.LowerCurrentThread();
+                }
+            }
+
             try
             {
                 _listing.SetResult(Read(stagedRoot, referenceRoot, parallel));
@@ -38,6 +48,22 @@ public sealed class ListingsAhead : IAsyncDisposable
 
     /// <summary>Starts listing <paramref name="stagedRoot"/> (about to be written into) and <paramref name="referenceRoot"/> in the background.</summary>
     public static ListingsAhead Start(string stagedRoot, string referenceRoot) => new(Path.GetFullPath(stagedRoot), Path.GetFullPath(referenceRoot));
+
+    /// <summary>
+    /// The transfer has ended: what is left of the listing is waited for now, so it runs at normal priority from here
+    /// on (where raising a priority is allowed: see <see cref="IdlePriority"/>).
+    /// </summary>
+    public void Hurry()
+    {
+        lock (_gate)
+        {
+            _hurried = true;
+            if (_lowered is { } lowered && !_listing.Task.IsCompleted && IdlePriority.Restore(lowered))
+            {
+                _lowered = null;
+            }
+        }
+    }
 
     /// <summary>The listings, when they were read for these trees with these IGNOREs; null otherwise (list afresh).</summary>
     internal async Task<ListedAhead?> TakeAsync(string stagedRoot, string referenceRoot, IReadOnlyCollection<string> ignored)
