@@ -279,6 +279,47 @@ public sealed class StagingAreaTests
     }
 
     [Fact]
+    public async Task A_sync_starting_while_a_refresh_runs_waits_for_it_and_takes_the_refreshed_spare()
+    {
+        await using var setup = await Setup.CreateAsync(files: 40, changes: 4);
+        var options = new StagingOptions { KeepSpare = true };
+        var parent = Path.GetDirectoryName(setup.Repo)!;
+        var spare = Path.Combine(parent, ".gentoo.ahm-spare");
+
+        // A refresh as the detached shell runs one (same process name), held until the test lets it give the spare back.
+        using var shell = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
+            "/bin/sh", ["-c", "read go; mv -T -- \"$1$$\" \"$2\"", "ahm-refresh-spare", Path.Combine(parent, ".gentoo.ahm-refreshing-"), spare])
+        {
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        })!;
+        try
+        {
+            var refreshing = Path.Combine(parent, ".gentoo.ahm-refreshing-" + shell.Id);
+            (await ExternalProcess.RunAsync("cp", ["-al", "--", setup.Repo, refreshing])).EnsureSuccess("cp -al");
+
+            var creating = Task.Run(() => StagingArea.Create(setup.Repo, options));
+            var first = await Task.WhenAny(creating, Task.Delay(TimeSpan.FromSeconds(2)));
+            Assert.NotSame(creating, first); // still waiting for the running refresh, not retiring its tree
+
+            await shell.StandardInput.WriteLineAsync("go");
+            await shell.StandardInput.FlushAsync();
+            using var staging = await creating.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(staging.FromSpare, "the refreshed spare was taken");
+            Assert.False(Directory.Exists(refreshing));
+        }
+        finally
+        {
+            if (!shell.HasExited)
+            {
+                shell.Kill();
+            }
+
+            await shell.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_first_install_leaves_a_spare_cloned_in_the_background()
     {
         await using var setup = await Setup.CreateAsync(files: 60, changes: 6);
