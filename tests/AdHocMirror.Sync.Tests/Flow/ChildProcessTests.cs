@@ -79,18 +79,36 @@ public sealed class ChildProcessTests
         _ = sync.StandardOutput.ReadToEndAsync();
         _ = sync.StandardError.ReadToEndAsync();
         var children = await TransferringAsync(sync);
-        var recorded = (await File.ReadAllTextAsync(SyncLock.ChildLedgerPathFor(world.Repository))).Split('\n');
-        Assert.Contains(recorded, line => children.Any(c => line.StartsWith($"child {c.ToString(CultureInfo.InvariantCulture)} ", StringComparison.Ordinal) && line.EndsWith(" rsync", StringComparison.Ordinal)));
+        try
+        {
+            var recorded = (await File.ReadAllTextAsync(SyncLock.ChildLedgerPathFor(world.Repository))).Split('\n');
+            Assert.Contains(recorded, line => children.Any(c => line.StartsWith($"child {c.ToString(CultureInfo.InvariantCulture)} ", StringComparison.Ordinal) && line.EndsWith(" rsync", StringComparison.Ordinal)));
 
-        ProcessTable.Kill(sync.Id);
-        await sync.WaitForExitAsync();
-        Assert.Contains(children, ProcessTable.IsRunning); // the leftover keeps writing into its staging dir
+            // Held where they are: a leftover rsync that writes its next line into the dead parent's pipe ends by itself
+            // (EPIPE), which on a busy machine could come before the check below. A stopped one is still there to be
+            // ended, as one blocked on a slow mirror would be.
+            foreach (var child in children)
+            {
+                await ExternalProcess.RunAsync("kill", ["-STOP", child.ToString(CultureInfo.InvariantCulture)]);
+            }
 
-        var fast = await world.ServeAsync("127.0.0.10", await world.CopyOfAsync("v2"));
-        var next = await world.SyncProcessAsync("--no-coordinator", "--official", fast.Uri);
-        Assert.True(children.All(c => !ProcessTable.IsRunning(c)), $"the next run ended the leftovers {ProcessTable.Describe(children)}");
-        Assert.True(next.ExitCode == 0, next.ToString());
-        Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
+            ProcessTable.Kill(sync.Id);
+            await sync.WaitForExitAsync();
+            Assert.Contains(children, ProcessTable.IsRunning); // the leftover would go on writing into its staging dir
+
+            var fast = await world.ServeAsync("127.0.0.10", await world.CopyOfAsync("v2"));
+            var next = await world.SyncProcessAsync("--no-coordinator", "--official", fast.Uri);
+            Assert.True(children.All(c => !ProcessTable.IsRunning(c)), $"the next run ended the leftovers {ProcessTable.Describe(children)}");
+            Assert.True(next.ExitCode == 0, next.ToString());
+            Assert.Equal(SyncWorld.V2, (await world.VerifyRepositoryAsync()).Generated);
+        }
+        finally
+        {
+            foreach (var child in children.Where(c => ProcessTable.IsRunning(c) && ProcessTable.NameOf(c) == "rsync"))
+            {
+                ProcessTable.Kill(child);
+            }
+        }
     }
 
     /// <summary>Waits until ahm-sync's rsync is transferring (both of its processes run) and returns every descendant of ahm-sync.</summary>
