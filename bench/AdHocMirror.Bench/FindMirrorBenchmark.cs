@@ -43,7 +43,7 @@ public static partial class FindMirrorBenchmark
     /// <c>findmirror [SECONDS] [SIZES] [--in-process-only] [--geoip] [--rounds N] [--calls-per-network K]</c>. With <c>--geoip</c> the
     /// coordinator reads a generated City database and clients send no hint: they are placed by their address,
     /// so that the lookup is on every answer's path. <c>--rounds</c> repeats the sizes, for figures on a busy machine.
-    /// <c>--cluster</c>: <see cref="ClusterFindMirrorBenchmark"/>.
+    /// <c>--cluster</c>: <see cref="ClusterFindMirrorBenchmark"/>. <c>--interleaved</c>: <see cref="BudgetToggleBenchmark"/>.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -52,6 +52,11 @@ public static partial class FindMirrorBenchmark
             var geo = args.Length >= 4 && !args[3].StartsWith("--", StringComparison.Ordinal) ? args[3] : null;
             await HostAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args[2] == "on", geo, BenchCommandLine.ValueOf(args, "--store"), BenchCommandLine.ValueOf(args, "--store-password-file"), args.Contains("--serve-only"), args.Contains("--open-registration"), int.Parse(BenchCommandLine.ValueOf(args, "--calls-per-network") ?? "1", CultureInfo.InvariantCulture));
             return 0;
+        }
+
+        if (args.Contains("--interleaved"))
+        {
+            return await BudgetToggleBenchmark.RunAsync([.. args.Where(a => a != "--interleaved")]);
         }
 
         if (args.Contains("--cluster"))
@@ -256,7 +261,20 @@ public static partial class FindMirrorBenchmark
             var clients = geo is null ? [IPAddress.Loopback] : BenchCityDatabase.Clients(GeoNetworks, 4096, new Random(9));
             var (inProcessMicros, cpuMicros) = serveOnly ? (0, 0) : InProcess(service, Requests(new Random(7), 4096, withHint: geo is null), clients);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ready {port} {inProcessMicros:F2} {cpuMicros:F2}"));
-            await Console.In.ReadToEndAsync();
+
+            // "budget on|off" switches the privacy settings of this very process (they are read per call), so that
+            // both sides of a comparison share one heap, one JIT state and one connection (BudgetToggleBenchmark).
+            var defaults = new AdHocMirror.Coordinator.Matching.Privacy.PrivacyOptions();
+            while (await Console.In.ReadLineAsync() is { } command)
+            {
+                if (command is "budget on" or "budget off")
+                {
+                    var on = command == "budget on";
+                    options.Privacy.RevealBudget = on ? defaults.RevealBudget : 0;
+                    options.Privacy.FindMirrorPerMinute = on ? defaults.FindMirrorPerMinute : 0;
+                    Console.WriteLine("ok " + command);
+                }
+            }
         }
         finally
         {
@@ -378,7 +396,7 @@ public static partial class FindMirrorBenchmark
         return (all.Length / watch.Elapsed.TotalSeconds, WireBenchmark.Percentile(all, 0.5), WireBenchmark.Percentile(all, 0.99));
     }
 
-    private static async Task<double?> H2LoadAsync(int port, string path, Google.Protobuf.IMessage request, int seconds)
+    internal static async Task<double?> H2LoadAsync(int port, string path, Google.Protobuf.IMessage request, int seconds)
     {
         if (!ExternalProcess.Exists("h2load"))
         {

@@ -186,7 +186,9 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
             return await Fail(SyncOutcome.VerificationFailed, $"verification failed ({verification.Problems.Count} problem(s): {problems})");
         }
 
-        output.Step($"verified {verification.FilesChecked:N0} files ({verification.FilesHashedAhead:N0} of them hashed while they arrived; {verification.FilesSkipped:N0} unchanged, not re-hashed) in {verification.Elapsed.TotalSeconds:0.0} s");
+        var phases = verification.Phases.Count == 0 ? string.Empty
+            : " (" + string.Join(", ", verification.Phases.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Name} {p.Elapsed.TotalSeconds:0.00} s"))) + ")";
+        output.Step($"verified {verification.FilesChecked:N0} files ({verification.FilesHashedAhead:N0} of them hashed while they arrived; {verification.FilesSkipped:N0} unchanged, not re-hashed) in {verification.Elapsed.TotalSeconds:0.0} s{phases}");
         var version = verification.Version;
         var verdict = RollbackGuard.Check(version, current, source.Promised);
         if (!verdict.Accepted)

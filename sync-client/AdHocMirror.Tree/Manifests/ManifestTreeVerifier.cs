@@ -61,6 +61,15 @@ public sealed partial class ManifestTreeVerifier
             return new TreeVerification { Problems = [.. top.Problems], Elapsed = clock.Elapsed };
         }
 
+        var phases = new List<VerificationPhase>(5);
+        var phaseStart = TimeSpan.Zero;
+        void EndPhase(string name)
+        {
+            phases.Add(new VerificationPhase(name, clock.Elapsed - phaseStart));
+            phaseStart = clock.Elapsed;
+        }
+
+        EndPhase("signature");
         var problems = new ConcurrentBag<TreeProblem>(top.Problems);
         var expectations = new ManifestSet();
         var queue = new List<ManifestEntry>();
@@ -71,8 +80,14 @@ public sealed partial class ManifestTreeVerifier
         var reference = _options.UnchangedReference is { } referenceRoot
             ? await UnchangedReference.OpenAsync(Path.GetFullPath(referenceRoot), root, expectations, parallel, _options.ListedAhead)
             : null;
+        if (reference is not null)
+        {
+            EndPhase("listings");
+        }
+
         var ahead = _options.HashedAhead is { } hashing && hashing.Root == root ? hashing : null;
         await LoadSubManifestsAsync(root, expectations, queue, problems, parallel, reference, ahead);
+        EndPhase("sub-Manifests");
 
         var counts = new WalkCounts();
         var toCheck = Walk(root, expectations, problems, reference, counts);
@@ -119,6 +134,7 @@ public sealed partial class ManifestTreeVerifier
             Interlocked.Add(ref bytes, expectation.Entry.Size);
         }), cancellationToken);
         var skipped = counts.Skipped;
+        EndPhase("walk and hashes");
 
         foreach (var missing in expectations.Unseen())
         {
@@ -127,6 +143,7 @@ public sealed partial class ManifestTreeVerifier
 
         var delta = reference?.Listed.Delta();
         var sorted = problems.OrderBy(p => p.Path, StringComparer.Ordinal).ThenBy(p => p.Kind).ToList();
+        EndPhase(delta is null ? "report" : "delta");
         Log.Verified(_logger, root, version?.ToString() ?? "-", files, skipped, sorted.Count, clock.Elapsed.TotalSeconds);
         return new TreeVerification
         {
@@ -139,6 +156,7 @@ public sealed partial class ManifestTreeVerifier
             FilesHashedAhead = hashedAhead,
             Delta = delta,
             Elapsed = clock.Elapsed,
+            Phases = phases,
         };
     }
 

@@ -28,6 +28,9 @@ public sealed record TreeVerification
 
     public TimeSpan Elapsed { get; init; }
 
+    /// <summary>Where <see cref="Elapsed"/> went, in order (e.g. "signature", "sub-Manifests"): for the sync's report.</summary>
+    public IReadOnlyList<VerificationPhase> Phases { get; init; } = [];
+
     public bool Succeeded => Problems.Count == 0 && SignedVersion is not null;
 
     /// <summary>The verified version; throws when the tree did not verify.</summary>
@@ -38,6 +41,9 @@ public sealed record TreeVerification
         : Problems.Count == 0 ? "no signed version"
         : $"{Problems.Count} problem(s), first: {Problems[0]}";
 }
+
+/// <summary>One step of a verification and how long it took.</summary>
+public readonly record struct VerificationPhase(string Name, TimeSpan Elapsed);
 
 /// <summary>
 /// How a verified tree differs from the reference it was verified against, by directory listing: per directory whose
