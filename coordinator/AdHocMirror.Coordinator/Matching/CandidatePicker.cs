@@ -18,11 +18,15 @@ internal readonly record struct Offered(MirrorSlot Slot, Lease Lease, double Dis
 public sealed class CandidatePicker(MirrorIndex index, LeaseBook leases, MatchingOptions options, RevealBudget budget)
 {
     /// <param name="spent">Set when the network's budget held back a volunteer the answer had room for.</param>
-    internal List<Offered> Pick(Protocol protocol, GeoPlace? client, ClientNetwork? network, long clientTicks, int wanted, double reachKm, out bool spent)
+    internal List<Offered> Pick(Protocol protocol, GeoPlace? client, ClientNetwork? network, long clientTicks, int wanted, double reachKm, out bool spent) =>
+        Pick(protocol, client, network, MatchingPrivacy.NoRecord, clientTicks, wanted, reachKm, out spent);
+
+    /// <param name="record">Where the network's record was found when the call was admitted.</param>
+    internal List<Offered> Pick(Protocol protocol, GeoPlace? client, ClientNetwork? network, int record, long clientTicks, int wanted, double reachKm, out bool spent)
     {
         spent = false;
         var picked = new List<Offered>(wanted);
-        Reveals? reveals = budget.Enabled && network is { } n ? budget.View(n) : null;
+        Reveals? reveals = budget.Enabled && network is { } n ? budget.View(n, record) : null;
         var at = reveals?.Slot ?? 0; // where the network's record is: revealing more needs no lookup
         if (reveals is { } shown)
         {

@@ -31,8 +31,9 @@ public static class MatchingComposition
         services.AddSingleton<RevealWindows>();
         services.AddSingleton<RevealWindowSync>();
         services.AddSingleton<ClientNetworks>();
-        services.AddSingleton<FindMirrorRateLimit>();
-        services.AddSingleton<RevealBudget>();
+        services.AddSingleton<NetworkRecords>();
+        services.AddSingleton(sp => new FindMirrorRateLimit(sp.GetRequiredService<PrivacyOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<NetworkRecords>()));
+        services.AddSingleton(sp => new RevealBudget(sp.GetRequiredService<PrivacyOptions>(), sp.GetRequiredService<NetworkRecords>()));
         services.AddSingleton<MatchingPrivacy>();
         services.AddSingleton<CandidatePicker>();
         services.AddSingleton<MirrorMatcher>();

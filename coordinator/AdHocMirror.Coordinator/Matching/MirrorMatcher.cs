@@ -57,7 +57,7 @@ public sealed class MirrorMatcher
     public FindMirrorReply Find(FindMirrorRequest request, IPAddress? peer)
     {
         var started = Stopwatch.GetTimestamp();
-        var network = _privacy.Admit(peer);
+        var network = _privacy.Admit(peer, out var record);
         var wanted = request.Count == 0 ? _options.DefaultCount : (int)Math.Min(request.Count, (uint)_options.MaxCount);
         var clientTicks = request.Current?.Generated is { } generated ? generated.ToDateTimeOffset().UtcTicks : long.MinValue;
         var (client, source) = _locator.LocateClient(peer, request.Hint);
@@ -98,7 +98,7 @@ public sealed class MirrorMatcher
                 : double.PositiveInfinity;
             if (reach > 0)
             {
-                Offer(reply, request.Protocol, client, network, clientTicks, wanted, reach);
+                Offer(reply, request.Protocol, client, network, record, clientTicks, wanted, reach);
             }
 
             result = reply.Candidates.Count > 0 ? "candidates" : "no_mirror";
@@ -126,9 +126,9 @@ public sealed class MirrorMatcher
         return new ReportSyncReply();
     }
 
-    private void Offer(FindMirrorReply reply, Protocol protocol, GeoPlace? client, ClientNetwork? network, long clientTicks, int wanted, double reachKm)
+    private void Offer(FindMirrorReply reply, Protocol protocol, GeoPlace? client, ClientNetwork? network, int record, long clientTicks, int wanted, double reachKm)
     {
-        var picked = _picker.Pick(protocol, client, network, clientTicks, wanted, reachKm, out var spent);
+        var picked = _picker.Pick(protocol, client, network, record, clientTicks, wanted, reachKm, out var spent);
         foreach (var (slot, lease, distance) in picked)
         {
             reply.Candidates.Add(new Candidate

@@ -29,7 +29,8 @@ public sealed class MatchingPrivacy
             "ahm_findmirror_refusals_total",
             "FindMirror calls refused or held back, by cause: rate_limited (RESOURCE_EXHAUSTED), budget_spent (the network's reveal budget was spent and the answer had room), hint_ignored",
             "cause");
-        metrics.AddGauge("ahm_privacy_networks", "Client networks remembered in memory, by table", () =>
+        // One table since both share the networks' records; the label is kept for dashboards that read it.
+        metrics.AddGauge("ahm_privacy_networks", "Client networks remembered in memory (one record each for the reveal budget and the rate limit), by table", () =>
         [
             new("reveal_budget", budget.Networks),
             new("rate_limit", rateLimit.Networks),
@@ -39,15 +40,17 @@ public sealed class MatchingPrivacy
 
     /// <summary>Admits a FindMirror call from <paramref name="peer"/>: its network (null when neither budget nor limit is on).</summary>
     /// <exception cref="RpcException">RESOURCE_EXHAUSTED with the <c>grpc-retry-pushback-ms</c> trailer when its network asked too often.</exception>
-    public ClientNetwork? Admit(IPAddress? peer)
+    /// <param name="record">Where the network's record is (the rate limit's lookup), for the budget to start from.</param>
+    public ClientNetwork? Admit(IPAddress? peer, out int record)
     {
+        record = NoRecord;
         if (!_budget.Enabled && !_rateLimit.Enabled)
         {
             return null;
         }
 
         var network = _networks.Of(peer);
-        if (!_rateLimit.TryTake(network, out var wait))
+        if (!_rateLimit.TryTake(network, ref record, out var wait))
         {
             _refusals.Inc("rate_limited");
             var ms = Math.Max(1, (long)Math.Ceiling(wait.TotalMilliseconds));
@@ -58,6 +61,12 @@ public sealed class MatchingPrivacy
 
         return network;
     }
+
+    /// <summary>No record found yet: look the network up.</summary>
+    public const int NoRecord = NetworkTable<NetworkRecord, string?>.NoSlot;
+
+    /// <summary>As <see cref="Admit(IPAddress?, out int)"/>, for callers that need no record.</summary>
+    public ClientNetwork? Admit(IPAddress? peer) => Admit(peer, out _);
 
     public void Count(string cause) => _refusals.Inc(cause);
 

@@ -16,7 +16,7 @@ public sealed class PrivacyOptions
     public TimeSpan RevealSecretLead { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// Most client networks remembered (budget and rate limit each): beyond it the oldest is forgotten,
+    /// Most client networks remembered (one record each, shared by budget and rate limit): beyond it the oldest is forgotten,
     /// and starts over with the same stable choice of volunteers.
     /// </summary>
     public int MaxNetworks { get; set; } = 100_000;

@@ -5,39 +5,46 @@ namespace AdHocMirror.Coordinator.Matching.Privacy;
 /// FindMirror shows a network those again (while they still serve it), and new ones only while its
 /// budget lasts, so that asking again, more often or "from" elsewhere reveals nothing new. One that
 /// failed for the network (its ReportSync said so) is not offered to it again in the window.
-/// In memory only, bounded (see <see cref="NetworkTable{T, TItem}"/>); official mirrors are not counted.
+/// In memory only, bounded, in the networks' records shared with the rate limit (<see cref="NetworkRecords"/>);
+/// official mirrors are not counted.
 /// </summary>
 public sealed class RevealBudget
 {
     /// <summary>Failures are a bit per revealed volunteer.</summary>
     public const int MaxBudget = 64;
 
-    private readonly NetworkTable<Record, string?> _networks;
+    private readonly NetworkTable<NetworkRecord, string?> _networks;
+    private readonly NetworkRecords _records;
     private readonly PrivacyOptions _options;
 
-    public RevealBudget(PrivacyOptions options)
+    public RevealBudget(PrivacyOptions options, NetworkRecords records)
     {
-        if (options.RevealBudget > MaxBudget)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.RevealBudget, $"the reveal budget is at most {MaxBudget}");
-        }
-
+        ArgumentNullException.ThrowIfNull(records);
         _options = options;
-        _networks = new(options.MaxNetworks, Math.Max(1, options.RevealBudget));
+        _records = records;
+        _networks = records.Table;
+    }
+
+    /// <summary>With a table of its own (tests, tools).</summary>
+    public RevealBudget(PrivacyOptions options)
+        : this(options, new NetworkRecords(options))
+    {
     }
 
     public bool Enabled => _options.RevealBudget > 0;
 
-    /// <summary>Networks remembered in the current window.</summary>
-    public int Networks => _networks.Count;
+    /// <summary>Networks remembered in the current window (shared with the rate limit).</summary>
+    public int Networks => _records.Count;
 
     /// <summary>Networks forgotten because <see cref="PrivacyOptions.MaxNetworks"/> were remembered.</summary>
-    public long Evicted => _networks.Evicted;
+    public long Evicted => _records.Evicted;
 
     /// <summary>What the network was shown this window (a full budget when nothing yet), and where its record is.</summary>
-    public Reveals View(ClientNetwork network)
+    public Reveals View(ClientNetwork network) => View(network, NetworkTable<NetworkRecord, string?>.NoSlot);
+
+    /// <summary>As <see cref="View(ClientNetwork)"/>, from where the network's record was (the rate limit's lookup).</summary>
+    internal Reveals View(ClientNetwork network, int slot)
     {
-        var slot = NetworkTable<Record, string?>.NoSlot;
         var (known, failed, spent) = _networks.With(network, ref slot, _options.RevealBudget, static (ref record, shown, _, budget) =>
         {
             // One copy, none for a network that was shown nothing: this runs on every answer.
@@ -55,7 +62,7 @@ public sealed class RevealBudget
     /// <summary>Counts <paramref name="keyId"/> as revealed to the network; false when its budget is spent (or the volunteer failed for it).</summary>
     public bool TryReveal(ClientNetwork network, string keyId)
     {
-        var slot = NetworkTable<Record, string?>.NoSlot;
+        var slot = NetworkTable<NetworkRecord, string?>.NoSlot;
         return TryReveal(network, ref slot, keyId);
     }
 
@@ -100,13 +107,6 @@ public sealed class RevealBudget
         }
 
         return -1;
-    }
-
-    /// <summary>One network in one window: how many it was shown (in the table's items) and which of them failed for it.</summary>
-    private struct Record
-    {
-        public int Count;
-        public ulong Failed;
     }
 }
 

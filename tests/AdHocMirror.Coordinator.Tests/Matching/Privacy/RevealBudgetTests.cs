@@ -133,6 +133,50 @@ public sealed class RevealBudgetTests
         Assert.False(limit.TryTake(network, out _));
     }
 
+    [Fact]
+    public void Rate_limit_and_budget_keep_one_record_per_network()
+    {
+        var clock = new ManualClock();
+        // 100 networks per shard: two networks never push each other out, and 3,200 more surely fill the first one's shard.
+        var options = new PrivacyOptions { FindMirrorPerMinute = 2, RevealBudget = 2, MaxNetworks = 1_600 };
+        var records = new NetworkRecords(options);
+        var limit = new FindMirrorRateLimit(options, clock, records);
+        var budget = new RevealBudget(options, records);
+        var networks = new ClientNetworks(new RevealWindows(options, clock, NullLogger<RevealWindows>.Instance));
+        var a = networks.Of(IPAddress.Parse("192.0.2.1"));
+        var b = networks.Of(IPAddress.Parse("198.51.100.1"));
+
+        // A call admitted by the rate limit hands its record to the budget: one record, one lookup.
+        var slot = MatchingPrivacy.NoRecord;
+        Assert.True(limit.TryTake(a, ref slot, out _));
+        Assert.NotEqual(MatchingPrivacy.NoRecord, slot);
+        Assert.True(budget.TryReveal(a, ref slot, "v1"));
+        Assert.Equal(["v1"], budget.View(a).Known);
+        Assert.True(limit.TryTake(a, out _));
+        Assert.False(limit.TryTake(a, out var wait)); // the reveals did not touch its bucket
+        Assert.Equal(TimeSpan.FromSeconds(30), wait);
+
+        // A record the budget made first (a failure report) starts its bucket full all the same.
+        budget.RecordFailure(b, "v9");
+        Assert.True(limit.TryTake(b, out _));
+        Assert.True(limit.TryTake(b, out _));
+        Assert.False(limit.TryTake(b, out _));
+
+        Assert.Equal(2, records.Count);
+        Assert.Equal((2, 2), (limit.Networks, budget.Networks));
+
+        // At the cap the oldest network is forgotten by both at once: a fresh bucket and a fresh budget.
+        for (var i = 0; i < 3_200; i++)
+        {
+            Assert.True(limit.TryTake(networks.Of(IPAddress.Parse($"10.{i / 256}.{i % 256}.1")), out _));
+        }
+
+        Assert.Equal(1_600, records.Count);
+        Assert.True(records.Evicted >= 1_600);
+        Assert.Empty(budget.View(a).Known);
+        Assert.True(limit.TryTake(a, out _));
+    }
+
     /// <summary>An index of made-up mirrors, the budget, and the picker, as the coordinator composes them; 203.0.0.0/16 is in Munich.</summary>
     private sealed class World : IDisposable
     {
