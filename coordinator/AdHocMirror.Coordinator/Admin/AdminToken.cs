@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -48,8 +49,7 @@ public sealed class AdminToken
                     stream.Flush(flushToDisk: true);
                 }
 
-                File.Move(temporary, path, overwrite: false);
-                created = true;
+                created = Publish(temporary, path);
             }
             catch (IOException) when (File.Exists(path))
             {
@@ -69,6 +69,41 @@ public sealed class AdminToken
 
         return new AdminToken(path, text, created);
     }
+
+    /// <summary>
+    /// Puts the written token in place unless a file is already there: link(2) fails with EEXIST then, atomically, so
+    /// exactly one of several starts creates it. (File.Move without overwrite checks, then renames: two starts racing
+    /// both "created" it, the second replacing the first's token under it; the stress runs caught that.)
+    /// </summary>
+    /// <returns>False when another start put its token there first.</returns>
+    private static bool Publish(string temporary, string path)
+    {
+        const int AlreadyExists = 17; // EEXIST
+        if (OperatingSystem.IsLinux())
+        {
+            if (Link(temporary, path) == 0)
+            {
+                return true;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == AlreadyExists)
+            {
+                return false;
+            }
+
+            if (errno is not (1 or 38 or 95)) // EPERM, ENOSYS, EOPNOTSUPP: a filesystem without hard links
+            {
+                throw new IOException($"cannot create {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+            }
+        }
+
+        File.Move(temporary, path, overwrite: false);
+        return true;
+    }
+
+    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    private static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string created);
 
     /// <summary>Compares hashes in constant time, so neither length nor content leaks through timing.</summary>
     public bool Matches(string? presented) =>

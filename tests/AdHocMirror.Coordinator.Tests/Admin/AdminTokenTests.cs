@@ -10,7 +10,7 @@ public sealed class AdminTokenTests
     [Fact]
     public async Task Starts_racing_on_a_fresh_data_directory_agree_on_one_token_and_a_reader_never_sees_it_empty()
     {
-        for (var attempt = 0; attempt < 20; attempt++)
+        for (var attempt = 0; attempt < 50; attempt++)
         {
             using var dir = new TempDir("ahm-admin-token");
             var path = Path.Combine(dir.Path, AdminToken.FileName);
