@@ -32,8 +32,9 @@ public static class MatchingComposition
         services.AddSingleton<RevealWindowSync>();
         services.AddSingleton<ClientNetworks>();
         services.AddSingleton<NetworkRecords>();
-        services.AddSingleton(sp => new FindMirrorRateLimit(sp.GetRequiredService<PrivacyOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<NetworkRecords>()));
-        services.AddSingleton(sp => new RevealBudget(sp.GetRequiredService<PrivacyOptions>(), sp.GetRequiredService<NetworkRecords>()));
+        // Both take the shared records: the container picks their longest constructor.
+        services.AddSingleton<FindMirrorRateLimit>();
+        services.AddSingleton<RevealBudget>();
         services.AddSingleton<MatchingPrivacy>();
         services.AddSingleton<CandidatePicker>();
         services.AddSingleton<MirrorMatcher>();

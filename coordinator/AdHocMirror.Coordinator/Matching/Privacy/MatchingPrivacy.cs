@@ -65,9 +65,6 @@ public sealed class MatchingPrivacy
     /// <summary>No record found yet: look the network up.</summary>
     public const int NoRecord = NetworkTable<NetworkRecord, string?>.NoSlot;
 
-    /// <summary>As <see cref="Admit(IPAddress?, out int)"/>, for callers that need no record.</summary>
-    public ClientNetwork? Admit(IPAddress? peer) => Admit(peer, out _);
-
     public void Count(string cause) => _refusals.Inc(cause);
 
     /// <summary>A report from <paramref name="peer"/> about <paramref name="keyId"/>: a failure keeps that volunteer from its network this window.</summary>

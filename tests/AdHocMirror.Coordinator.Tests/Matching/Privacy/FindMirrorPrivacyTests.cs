@@ -1,4 +1,5 @@
 using AdHocMirror.Contracts.V1;
+using AdHocMirror.Coordinator.Matching.Privacy;
 using AdHocMirror.Coordinator.Observability;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,6 +39,9 @@ public sealed class FindMirrorPrivacyTests
         Assert.Single((await swarm.ClientFrom("127.0.4.1").FindMirrorAsync(Swarm.Find(current: Swarm.V1))).Candidates);
         swarm.Coordinator.Clock.Advance(TimeSpan.FromSeconds(12));
         Assert.Single((await swarm.Matching.FindMirrorAsync(Swarm.Find(current: Swarm.V1))).Candidates);
+
+        // As composed, rate limit and budget keep one shared record per network: two networks asked, two records.
+        Assert.Equal(2, swarm.Coordinator.Host.Services.GetRequiredService<NetworkRecords>().Count);
 
         var metrics = swarm.Coordinator.Host.Services.GetRequiredService<CoordinatorMetrics>().Flatten();
         // Each refused attempt counts; a client whose retry policy covers RESOURCE_EXHAUSTED tries again after the pushback.
