@@ -9,7 +9,7 @@ using AdHocMirror.Tree.Rsync;
 namespace AdHocMirror.Bench;
 
 /// <summary>
-/// <c>ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR] [--ahm-option OPTION]... [--ahm-sync DLL]</c> (e.g. <c>--ahm-option --hash-after-transfer</c>): wall time of the real <c>ahm-sync</c> process (first
+/// <c>ahm-bench sync [--files N] [--changes N] [--rounds N] [--cache DIR] [--ahm-option OPTION]... [--ahm-sync DLL]</c> (e.g. <c>--ahm-option --hash-after-transfer</c>): wall time of the real <c>ahm-sync</c> process, published as the ebuild installs it unless <c>--ahm-sync</c> names another (first
 /// sync into an empty repository, the incremental sync to the next version (from the spare that the first sync cloned in
 /// the background after it ended), then the steady state: the incremental sync to the version after, from the spare
 /// refreshed by the previous sync; full GLEP 74 verification and atomic swap included) against a bare <c>rsync</c> with portage's options of the same trees from the
@@ -24,7 +24,7 @@ public static class SyncBenchmark
         var rounds = 3;
         string? cache = null;
         var ahmOptions = new List<string>();
-        var ahmSync = Path.Combine(AppContext.BaseDirectory, "ahm-sync.dll");
+        string? ahmSync = null;
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -83,6 +83,7 @@ public static class SyncBenchmark
             Console.WriteLine($"  {kept:N0} unchanged Manifests of the next version keep their time");
         }
 
+        ahmSync ??= await PublishAhmSyncAsync(Path.Combine(cache, "ahm-sync-published"));
         var work = Path.Combine(cache, "work");
         // A run that was interrupted may have left ahm-sync's detached work (rm -rf of a retired tree, cp -al of a spare)
         // running in there: wait for it, then remove what is left, tolerating entries that vanish meanwhile.
@@ -170,6 +171,31 @@ public static class SyncBenchmark
             await Leftovers.WaitForAsync(work, TimeSpan.FromMinutes(10));
             TreeRemoval.Remove(work);
         }
+    }
+
+    /// <summary>
+    /// ahm-sync as users get it: <c>dotnet publish</c> (the ebuild's way), which compiles it ahead (ReadyToRun); the
+    /// build output next to this benchmark is the fallback when the sources are not found above it.
+    /// </summary>
+    private static async Task<string> PublishAhmSyncAsync(string output)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "AdHocMirror.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var project = directory is null ? null : Path.Combine(directory.FullName, "sync-client", "AdHocMirror.Sync", "AdHocMirror.Sync.csproj");
+        if (project is null || !File.Exists(project))
+        {
+            Console.WriteLine("  sources not found: timing the build output's ahm-sync (not compiled ahead)");
+            return Path.Combine(AppContext.BaseDirectory, "ahm-sync.dll");
+        }
+
+        var run = await ExternalProcess.RunAsync("dotnet", ["publish", project, "-c", "Release", "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "--self-contained", "false", "-o", output, "-nologo", "-v", "q"], timeout: TimeSpan.FromMinutes(10));
+        run.EnsureSuccess("dotnet publish ahm-sync");
+        Console.WriteLine($"  ahm-sync published (ReadyToRun) to {output}");
+        return Path.Combine(output, "ahm-sync.dll");
     }
 
     private static string[] AhmSync(string ahmSync, string repo, string uri, string keyFile, string work) =>

@@ -76,10 +76,34 @@ public sealed partial class RsyncTransfer(SyncOptions options, FilesHashedAhead?
         _ => SyncOutcome.Unreachable,      // 10 socket I/O, 12 protocol stream (mirror went away mid-transfer), ...
     };
 
-    private static long Stat(string output, string name)
+    /// <summary>A --stats figure ("Total bytes received: 1,234"; separators of any locale dropped); 0 when absent.</summary>
+    /// <remarks>A scan of the lines, not a regular expression: building one costs more than the sync's last milliseconds should.</remarks>
+    internal static long Stat(string output, string name)
     {
-        var match = Regex.Match(output, "^" + Regex.Escape(name) + @":\s*([\d,.]+)", RegexOptions.Multiline);
-        return match.Success && long.TryParse(match.Groups[1].Value.Replace(",", string.Empty, StringComparison.Ordinal).Replace(".", string.Empty, StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
+        foreach (var line in output.AsSpan().EnumerateLines())
+        {
+            if (!line.StartsWith(name, StringComparison.Ordinal) || line.Length <= name.Length || line[name.Length] != ':')
+            {
+                continue;
+            }
+
+            var digits = new System.Text.StringBuilder();
+            foreach (var c in line[(name.Length + 1)..].TrimStart())
+            {
+                if (char.IsAsciiDigit(c))
+                {
+                    digits.Append(c);
+                }
+                else if (c is not (',' or '.'))
+                {
+                    break;
+                }
+            }
+
+            return long.TryParse(digits.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 0;
+        }
+
+        return 0;
     }
 
     private static void Report(string record, IProgress<TransferProgress> progress)

@@ -15,16 +15,23 @@ internal sealed class ListedTrees
 {
     [ThreadStatic] private static RawListing? t_scratch;
     private readonly ConcurrentDictionary<string, Listing> _staged;
-    private readonly ConcurrentDictionary<string, Listing> _reference;
+    private readonly IReadOnlyDictionary<string, Listing> _reference;
     private readonly ulong _device;
-    private readonly Dictionary<string, bool> _subtrees = new(StringComparer.Ordinal);
 
-    private ListedTrees(ConcurrentDictionary<string, Listing> staged, ConcurrentDictionary<string, Listing> reference, ulong device)
+    // Per staged directory, summed up once and on every core: a full tree has 36,000 directories, and the triage, the
+    // walk and the delta each ask about most of them.
+    private readonly ConcurrentDictionary<string, Subtree> _subtrees;
+
+    private ListedTrees(ConcurrentDictionary<string, Listing> staged, IReadOnlyDictionary<string, Listing> reference, ulong device)
     {
         _staged = staged;
         _reference = reference;
         _device = device;
+        _subtrees = Listings<Subtree>(staged.Count);
     }
+
+    /// <summary>A staged directory's subtree: whether all of it is bound as in the reference, and how many files it holds.</summary>
+    private readonly record struct Subtree(bool Identical, long Files);
 
     /// <summary>One directory: its entries sorted by name bytes, its device and stamp, or why it could not be read.</summary>
     internal sealed class Listing(byte[] names, RawEntry[] entries, ulong device, DirectoryStamp stamp, string? error)
@@ -80,14 +87,29 @@ internal sealed class ListedTrees
             return null;
         }
 
-        var staged = Listings(ahead?.Staged.Count);
-        var reference = Listings(ahead?.Reference.Count);
-        // The reference's listings read ahead are kept without a second look at its 36,000 directory stamps: nothing
-        // of this sync writes into the tree in place, and the rule trusts that tree as it is whenever it is read (its
-        // inodes were verified when it was installed), so a listing of it from during the transfer proves as much as
-        // one from after. The staged tree's are taken only where its directory stamps show rsync did not write since.
-        ListInto([new(stagedRoot, staged, ahead?.Staged), new(referenceRoot, reference, ahead?.Reference, EarlierHolds: true)], IgnoredByDirectory(ignored), ahead?.ListedFrom, parallel);
-        return new ListedTrees(staged, reference, device);
+        var staged = Listings<Listing>(ahead?.Staged.Count);
+        // The reference's listings read ahead are taken as they are, without a second look at its 36,000 directory
+        // stamps: nothing of this sync writes into the tree in place, and the rule trusts that tree as it is whenever it
+        // is read (its inodes were verified when it was installed), so a listing of it from during the transfer proves
+        // as much as one from after. The staged tree's are taken only where its directory stamps show rsync did not
+        // write since.
+        ListedTrees trees;
+        if (ahead is not null)
+        {
+            // Each top-level directory is summed up by the thread that has just listed it, while its listings are in cache.
+            trees = new ListedTrees(staged, ahead.Reference, device);
+            ListInto([new(stagedRoot, staged, ahead.Staged)], IgnoredByDirectory(ignored), ahead.ListedFrom, parallel, top => trees.SumUp(top));
+        }
+        else
+        {
+            var reference = Listings<Listing>(null);
+            trees = new ListedTrees(staged, reference, device);
+            ListInto([new(stagedRoot, staged, null), new(referenceRoot, reference, null)], IgnoredByDirectory(ignored), null, parallel);
+            trees.SumUpTops(parallel);
+        }
+
+        trees.SumUpRoot();
+        return trees;
     }
 
     /// <summary>Whether listings can prove files the same here: both trees on one device whose directory entries carry the inodes' own numbers.</summary>
@@ -95,12 +117,11 @@ internal sealed class ListedTrees
         DirectoryReader.HasFaithfulInodes(stagedRoot, out device) && DirectoryReader.HasFaithfulInodes(referenceRoot, out var other) && device == other;
 
     /// <summary>A map for a tree's listings, sized for as many directories as listed before (growing one is costly at 36,000).</summary>
-    internal static ConcurrentDictionary<string, Listing> Listings(int? expected) =>
+    internal static ConcurrentDictionary<string, T> Listings<T>(int? expected) =>
         new(Environment.ProcessorCount, Math.Max(31, (int)((expected ?? 0) * 1.1)), StringComparer.Ordinal);
 
     /// <summary>Where one tree's listings go, and the listings read of it earlier (if any).</summary>
-    /// <remarks><paramref name="EarlierHolds"/>: the earlier listings are taken as they are, without checking the directories' stamps.</remarks>
-    internal sealed record TreeToList(string Root, ConcurrentDictionary<string, Listing> Into, IReadOnlyDictionary<string, Listing>? Earlier, bool EarlierHolds = false);
+    internal sealed record TreeToList(string Root, ConcurrentDictionary<string, Listing> Into, IReadOnlyDictionary<string, Listing>? Earlier);
 
     /// <summary>IGNOREd names by the directory holding them: only those few directories need a path built per name.</summary>
     internal static Dictionary<string, HashSet<string>> IgnoredByDirectory(IReadOnlyCollection<string> ignored) =>
@@ -112,7 +133,8 @@ internal sealed class ListedTrees
     /// stamped before <paramref name="earlierFrom"/> (the clock reading taken before it was made) and the directory's
     /// stamp is still the same: no name of it was added, removed or rebound since.
     /// </summary>
-    internal static void ListInto(IReadOnlyList<TreeToList> trees, Dictionary<string, HashSet<string>> ignoredIn, ClockReading? earlierFrom, ParallelOptions parallel)
+    /// <remarks>With <paramref name="listedTop"/>, called for each top-level directory once all of it is listed (only for a single tree).</remarks>
+    internal static void ListInto(IReadOnlyList<TreeToList> trees, Dictionary<string, HashSet<string>> ignoredIn, ClockReading? earlierFrom, ParallelOptions parallel, Action<string>? listedTop = null)
     {
         var tops = new List<(TreeToList Tree, string Relative)>();
         foreach (var tree in trees)
@@ -140,6 +162,8 @@ internal sealed class ListedTrees
                     }
                 }
             }
+
+            listedTop?.Invoke(item.Relative);
         });
     }
 
@@ -147,7 +171,7 @@ internal sealed class ListedTrees
     {
         var path = relative.Length == 0 ? tree.Root : Path.Combine(tree.Root, relative);
         if (earlierFrom is { } clock && tree.Earlier is not null && tree.Earlier.TryGetValue(relative, out var before) && before.Error is null
-            && (tree.EarlierHolds || (before.Stamp.IsBefore(clock) && DirectoryReader.TryStamp(path, out var now) && now == before.Stamp)))
+            && before.Stamp.IsBefore(clock) && DirectoryReader.TryStamp(path, out var now) && now == before.Stamp)
         {
             return before;
         }
@@ -182,60 +206,56 @@ internal sealed class ListedTrees
     /// reference: same names, same kinds, regular files the same inodes, subdirectories alike all the way down. Symlinks
     /// and special files never count as the same (a symlink's target may lie outside the subtree).
     /// </summary>
-    public bool IsIdenticalSubtree(string directory)
-    {
-        lock (_subtrees)
-        {
-            if (_subtrees.TryGetValue(directory, out var known))
-            {
-                return known;
-            }
-        }
-
-        var identical = IsIdenticalListing(directory);
-        if (identical)
-        {
-            var listing = _staged[directory];
-            foreach (var entry in listing.Entries)
-            {
-                if (entry.Kind == EntryKind.Directory && !IsIdenticalSubtree(directory + "/" + listing.NameString(entry)))
-                {
-                    identical = false;
-                    break;
-                }
-            }
-        }
-
-        lock (_subtrees)
-        {
-            _subtrees[directory] = identical;
-        }
-
-        return identical;
-    }
+    public bool IsIdenticalSubtree(string directory) => _subtrees.TryGetValue(directory, out var subtree) && subtree.Identical;
 
     /// <summary>Regular files and symlinks in the staged subtree below <paramref name="directory"/>.</summary>
-    public long CountFiles(string directory)
+    public long CountFiles(string directory) => _subtrees.TryGetValue(directory, out var subtree) ? subtree.Files : 0;
+
+    /// <summary>Sums up every top-level directory's subtree (children before parents), each on its own core.</summary>
+    private void SumUpTops(ParallelOptions parallel)
+    {
+        if (_staged.TryGetValue(string.Empty, out var root))
+        {
+            Parallel.ForEach(root.Entries.Where(e => e.Kind == EntryKind.Directory).Select(e => root.NameString(e)), parallel, top => SumUp(top));
+        }
+    }
+
+    /// <summary>Sums up the root from its top-level directories' sums.</summary>
+    private void SumUpRoot() => SumUp(string.Empty, summed: true);
+
+    private Subtree SumUp(string directory, bool summed = false)
     {
         if (!_staged.TryGetValue(directory, out var listing))
         {
-            return 0;
+            return default; // Not listed: nothing below it is proven.
         }
 
-        long count = 0;
+        var identical = IsIdenticalListing(directory, listing);
+        long files = 0;
         foreach (var entry in listing.Entries)
         {
-            count += entry.Kind == EntryKind.Directory ? CountFiles(directory + "/" + listing.NameString(entry)) : 1;
+            if (entry.Kind != EntryKind.Directory)
+            {
+                files++;
+                continue;
+            }
+
+            var child = directory.Length == 0 ? listing.NameString(entry) : directory + "/" + listing.NameString(entry);
+            var below = summed ? _subtrees.GetValueOrDefault(child) : SumUp(child);
+            identical &= below.Identical;
+            files += below.Files;
         }
 
-        return count;
+        var subtree = new Subtree(identical, files);
+        _subtrees[directory] = subtree;
+        return subtree;
     }
 
     /// <summary>Staged directories (parents before children) whose own listing differs from the reference's, and how.</summary>
     public TreeDelta Delta()
     {
         var changes = new List<DirectoryDelta>();
-        foreach (var directory in _staged.Keys.Where(d => !IsIdenticalListing(d)).Order(StringComparer.Ordinal))
+        foreach (var directory in Differing().Order(StringComparer.Ordinal))
         {
             var staged = _staged[directory];
             var reference = _reference.GetValueOrDefault(directory);
@@ -281,9 +301,40 @@ internal sealed class ListedTrees
         return new TreeDelta(changes);
     }
 
-    private bool IsIdenticalListing(string directory)
+    /// <summary>Staged directories whose own listing differs from the reference's; identical subtrees are not entered.</summary>
+    private List<string> Differing()
     {
-        if (!_staged.TryGetValue(directory, out var staged) || !_reference.TryGetValue(directory, out var reference)
+        var differing = new List<string>();
+        var pending = new Stack<string>();
+        pending.Push(string.Empty);
+        while (pending.Count > 0)
+        {
+            var directory = pending.Pop();
+            if (!_staged.TryGetValue(directory, out var staged) || IsIdenticalSubtree(directory))
+            {
+                continue;
+            }
+
+            if (!IsIdenticalListing(directory, staged))
+            {
+                differing.Add(directory);
+            }
+
+            foreach (var entry in staged.Entries)
+            {
+                if (entry.Kind == EntryKind.Directory)
+                {
+                    pending.Push(directory.Length == 0 ? staged.NameString(entry) : directory + "/" + staged.NameString(entry));
+                }
+            }
+        }
+
+        return differing;
+    }
+
+    private bool IsIdenticalListing(string directory, Listing staged)
+    {
+        if (!_reference.TryGetValue(directory, out var reference)
             || staged.Error is not null || reference.Error is not null || staged.Device != _device || reference.Device != _device
             || staged.Entries.Length != reference.Entries.Length)
         {

@@ -124,11 +124,47 @@ public sealed class ListingsAhead : IAsyncDisposable
         var staged = new ConcurrentDictionary<string, ListedTrees.Listing>(StringComparer.Ordinal);
         var reference = new ConcurrentDictionary<string, ListedTrees.Listing>(StringComparer.Ordinal);
         ListedTrees.ListInto([new(stagedRoot, staged, null), new(referenceRoot, reference, null)], ListedTrees.IgnoredByDirectory(ignored), null, parallel);
-        return new ListedAhead(stagedRoot, referenceRoot, ignored, clock, staged, reference);
+        return new ListedAhead(stagedRoot, referenceRoot, ignored, clock, staged, reference, ReadReferenceManifests(referenceRoot, body, parallel.CancellationToken));
+    }
+
+    /// <summary>
+    /// The reference's large sub-Manifests as line sets, reached through large ones from the top: a category's or a cache
+    /// directory's, which list a hundred entries or more (tens of kilobytes, as their hashes do not compress) and differ
+    /// in almost every sync, so that verification compares the new tree's lines with them without reading them after
+    /// the transfer. A package's Manifest is small, and verification reads the few of the packages that changed itself.
+    /// The reference is the installed tree, which nothing writes into during a sync.
+    /// </summary>
+    private static Dictionary<string, HashSet<string>> ReadReferenceManifests(string referenceRoot, IReadOnlyList<string> top, CancellationToken cancellationToken)
+    {
+        const int MaxManifests = 1024;
+        const long LargeManifest = 4096;
+        var read = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var pending = new Queue<(string Directory, IEnumerable<string> Lines)>();
+        pending.Enqueue((string.Empty, top));
+        while (pending.TryDequeue(out var manifest) && read.Count < MaxManifests)
+        {
+            foreach (var line in manifest.Lines)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!line.StartsWith("MANIFEST ", StringComparison.Ordinal)
+                    || ManifestEntry.Parse(line.TrimEnd('\r'), manifest.Directory, out _) is not { } entry
+                    || entry.Size < LargeManifest || read.ContainsKey(entry.Path)
+                    || UnchangedReference.ReadLineSet(Path.Combine(referenceRoot, entry.Path)) is not { } lines)
+                {
+                    continue;
+                }
+
+                read[entry.Path] = lines;
+                pending.Enqueue((UnchangedReference.Split(entry.Path).Directory, lines));
+            }
+        }
+
+        return read;
     }
 }
 
 /// <summary>Listings read ahead: the clock reading taken before the first of them, and the IGNOREs they leave out.</summary>
 internal sealed record ListedAhead(
     string StagedRoot, string ReferenceRoot, HashSet<string> Ignored, ClockReading ListedFrom,
-    IReadOnlyDictionary<string, ListedTrees.Listing> Staged, IReadOnlyDictionary<string, ListedTrees.Listing> Reference);
+    IReadOnlyDictionary<string, ListedTrees.Listing> Staged, IReadOnlyDictionary<string, ListedTrees.Listing> Reference,
+    IReadOnlyDictionary<string, HashSet<string>> ReferenceManifests);

@@ -21,7 +21,7 @@ internal sealed class Expectation(ManifestEntry entry, string declaredIn, string
 internal sealed class ManifestSet
 {
     private readonly Dictionary<string, Expectation> _entries = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _ignored = new(StringComparer.Ordinal);
+    private readonly IgnoredPaths _ignored = new();
 
     public int Count => _entries.Count;
 
@@ -31,26 +31,10 @@ internal sealed class ManifestSet
     public bool IsIgnored(string path) => _ignored.Contains(path);
 
     /// <summary>The IGNOREd paths (relative to the root).</summary>
-    public IReadOnlyCollection<string> Ignored => _ignored;
+    public IReadOnlyCollection<string> Ignored => _ignored.Paths;
 
     /// <summary>Whether an IGNORE names <paramref name="directory"/>, a directory above it, or a path below it.</summary>
-    public bool IgnoreTouches(string directory) => Touches(_ignored, directory);
-
-    /// <summary>Whether one of <paramref name="ignored"/> is <paramref name="path"/>, above it, or below it.</summary>
-    public static bool Touches(IEnumerable<string> ignored, string path)
-    {
-        foreach (var one in ignored)
-        {
-            if (one == path
-                || (path.Length > one.Length && path[one.Length] == '/' && path.StartsWith(one, StringComparison.Ordinal))
-                || (one.Length > path.Length && one[path.Length] == '/' && one.StartsWith(path, StringComparison.Ordinal)))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public bool IgnoreTouches(string directory) => _ignored.Touches(directory);
 
     public IEnumerable<Expectation> Unseen() => _entries.Values.Where(e => !e.Seen);
 

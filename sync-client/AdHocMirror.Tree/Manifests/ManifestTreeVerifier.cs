@@ -89,20 +89,6 @@ public sealed partial class ManifestTreeVerifier
         await LoadSubManifestsAsync(root, expectations, queue, problems, parallel, reference, ahead);
         EndPhase("sub-Manifests");
 
-        var counts = new WalkCounts();
-        var toCheck = Walk(root, expectations, problems, reference, counts);
-        if (reference is not null)
-        {
-            // Entries that a Manifest outside a proven directory declares for a file inside it: checked on their own.
-            var inside = expectations.All().Where(e => !e.Seen && reference.IsInsideProven(e.Path)).ToList();
-            foreach (var expectation in inside)
-            {
-                expectation.Seen = true;
-            }
-
-            toCheck = toCheck.Concat(inside.Where(e => e.Entry.Tag != ManifestTag.Manifest && e.Entry.Sha512 is not null));
-        }
-
         long files = 0, bytes = 0, hashedAhead = 0;
         if (ahead is not null)
         {
@@ -110,8 +96,8 @@ public sealed partial class ManifestTreeVerifier
             await ahead.StopAsync();
         }
 
-        // Off the caller's thread: the walk and the hashing are synchronous and take seconds on a full tree.
-        await Task.Run(() => Parallel.ForEach(toCheck, parallel, expectation =>
+        var walk = new TreeWalk(root, expectations, problems, reference, parallel);
+        void CheckOne(Expectation expectation)
         {
             var full = Path.Combine(root, expectation.Entry.Path);
             TreeProblem? problem;
@@ -132,8 +118,25 @@ public sealed partial class ManifestTreeVerifier
 
             Interlocked.Increment(ref files);
             Interlocked.Add(ref bytes, expectation.Entry.Size);
-        }), cancellationToken);
-        var skipped = counts.Skipped;
+        }
+
+        // Off the caller's thread: the walk and the hashing are synchronous and take seconds on a full tree.
+        await Task.Run(() =>
+        {
+            walk.Run(CheckOne);
+            if (reference is not null)
+            {
+                // Entries that a Manifest outside a proven directory declares for a file inside it: checked on their own.
+                var inside = expectations.All().Where(e => !e.Seen && reference.IsInsideProven(e.Path)).ToList();
+                foreach (var expectation in inside)
+                {
+                    expectation.Seen = true;
+                }
+
+                Parallel.ForEach(inside.Where(e => e.Entry.Tag != ManifestTag.Manifest && e.Entry.Sha512 is not null), parallel, CheckOne);
+            }
+        }, cancellationToken);
+        var skipped = walk.Skipped;
         EndPhase("walk and hashes");
 
         foreach (var missing in expectations.Unseen())
@@ -158,11 +161,6 @@ public sealed partial class ManifestTreeVerifier
             Elapsed = clock.Elapsed,
             Phases = phases,
         };
-    }
-
-    private sealed class WalkCounts
-    {
-        public long Skipped;
     }
 
     private sealed record TopManifest(IReadOnlyList<string>? Body, TreeVersion? Version, string? SignedBy, IReadOnlyList<TreeProblem> Problems);
@@ -378,155 +376,6 @@ public sealed partial class ManifestTreeVerifier
             problems.Add(new TreeProblem(entry.Path, TreeProblemKind.MalformedManifest, e.Message));
             return null;
         }
-    }
-
-    /// <summary>
-    /// Walks the tree depth-first, yielding covered files to hash and reporting uncovered ones. Skips IGNOREd paths,
-    /// names starting with a dot (GLEP 74 leaves hidden files out of Manifests, as gemato does) and the top-level Manifest.
-    /// With a reference, directories come from its listings, proven directories are not entered, and files the
-    /// reference proves unchanged are counted instead of yielded. A directory symlink that stays inside the tree is
-    /// walked as the directory it leads to (<see cref="TreeLinks"/>): read afresh, every file under it hashed, never
-    /// proven by the reference, whose listings know nothing below a link.
-    /// </summary>
-    private static IEnumerable<Expectation> Walk(string root, ManifestSet expectations, ConcurrentBag<TreeProblem> problems, UnchangedReference? reference, WalkCounts counts)
-    {
-        var links = new TreeLinks(root);
-        // A tree with a signed entry for every file reached through links needs no more names than its Manifests list;
-        // the margin is for the directories themselves. Links in a fan (two links to a directory with two links to ...)
-        // would otherwise multiply the paths without end in sight.
-        var budget = expectations.Count + 4096L;
-        var pending = new Stack<(string Relative, TreeLinks.Place Place, bool ViaLink)>();
-        pending.Push((string.Empty, links.Root, false));
-        while (pending.Count > 0)
-        {
-            var (relative, place, viaLink) = pending.Pop();
-            var children = reference is null || viaLink ? Enumerate(root, relative, problems) : Listed(reference.Listed, relative, problems);
-            if (children is null)
-            {
-                continue;
-            }
-
-            if (viaLink && (budget -= children.Count) < 0)
-            {
-                problems.Add(new TreeProblem(relative, TreeProblemKind.Symlink, "too many paths through symlinks: the walk stops here"));
-                yield break;
-            }
-
-            children.Sort((a, b) => string.CompareOrdinal(b.Name, a.Name));
-            foreach (var (name, kind) in children)
-            {
-                if (name.StartsWith('.'))
-                {
-                    continue;
-                }
-
-                var path = relative.Length == 0 ? name : relative + "/" + name;
-                if (expectations.IsIgnored(path) || (relative.Length == 0 && name == "Manifest"))
-                {
-                    continue;
-                }
-
-                var linked = false;
-                var isDirectory = kind == EntryKind.Directory;
-                TreeLinks.Place? inside = null;
-                if (kind == EntryKind.Symlink)
-                {
-                    var verdict = links.Judge(Path.Combine(root, path), path, place, out inside, out var refused);
-                    if (verdict == TreeLinks.Verdict.Refused)
-                    {
-                        problems.Add(refused!);
-                        MarkSeenBelow(expectations, path);
-                        continue;
-                    }
-
-                    (linked, isDirectory) = (true, verdict == TreeLinks.Verdict.Directory);
-                }
-                else if (isDirectory && (inside = TreeLinks.Child(place, name)) is null)
-                {
-                    problems.Add(new TreeProblem(path, TreeProblemKind.Symlink, "symlink loop: this directory was already passed through on the way here"));
-                    continue;
-                }
-
-                if (isDirectory)
-                {
-                    if (!viaLink && !linked && reference is not null && reference.Proven.Contains(path))
-                    {
-                        counts.Skipped += reference.Listed.CountFiles(path);
-                        continue;
-                    }
-
-                    pending.Push((path, inside!, viaLink || linked));
-                    continue;
-                }
-
-                var expectation = expectations.Find(path);
-                if (expectation is null)
-                {
-                    problems.Add(new TreeProblem(path, TreeProblemKind.Uncovered, "no Manifest covers this file"));
-                    continue;
-                }
-
-                expectation.Seen = true;
-                if (expectation.Entry.Tag == ManifestTag.Manifest || expectation.Entry.Sha512 is null)
-                {
-                    continue; // Sub-Manifests were checked when loaded; hashless entries were reported then.
-                }
-
-                if (!viaLink && !linked && reference is not null && reference.ProvesUnchanged(relative, name, expectation))
-                {
-                    counts.Skipped++;
-                    continue;
-                }
-
-                yield return expectation;
-            }
-        }
-    }
-
-    /// <summary>A refused symlink is one problem, not one more "missing" for every entry listed under its path.</summary>
-    private static void MarkSeenBelow(ManifestSet expectations, string path)
-    {
-        if (expectations.Find(path) is { } file)
-        {
-            file.Seen = true;
-        }
-
-        var prefix = path + "/";
-        foreach (var expectation in expectations.All())
-        {
-            if (expectation.Path.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                expectation.Seen = true;
-            }
-        }
-    }
-
-    private static List<(string Name, EntryKind Kind)>? Enumerate(string root, string relative, ConcurrentBag<TreeProblem> problems)
-    {
-        try
-        {
-            return [.. new FileSystemEnumerable<(string, EntryKind)>(relative.Length == 0 ? root : Path.Combine(root, relative),
-                (ref FileSystemEntry e) => (e.FileName.ToString(),
-                    (e.Attributes & FileAttributes.ReparsePoint) != 0 ? EntryKind.Symlink : e.IsDirectory ? EntryKind.Directory : EntryKind.RegularFile),
-                new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false })];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            problems.Add(new TreeProblem(relative.Length == 0 ? "." : relative, TreeProblemKind.Unreadable, e.Message));
-            return null;
-        }
-    }
-
-    private static List<(string Name, EntryKind Kind)>? Listed(ListedTrees listed, string relative, ConcurrentBag<TreeProblem> problems)
-    {
-        var listing = listed.Staged(relative);
-        if (listing?.Error is not null || listing is null)
-        {
-            problems.Add(new TreeProblem(relative.Length == 0 ? "." : relative, TreeProblemKind.Unreadable, listing?.Error ?? "not listed"));
-            return null;
-        }
-
-        return [.. listing.Entries.Select(e => (listing.NameString(e), e.Kind))];
     }
 
     private static TreeProblem? Check(string full, ManifestEntry entry)

@@ -26,8 +26,9 @@ internal sealed class UnchangedReference
 {
     private readonly string _root;
     private readonly Dictionary<string, HashSet<string>> _lines = new(StringComparer.Ordinal);
-    private readonly List<string> _ignored = [];
+    private readonly IgnoredPaths _ignored = new();
     private readonly HashSet<string> _shared = new(StringComparer.Ordinal);
+    private IReadOnlyDictionary<string, HashSet<string>>? _ahead;
 
     private UnchangedReference(string root, ListedTrees listed)
     {
@@ -69,8 +70,8 @@ internal sealed class UnchangedReference
             return null;
         }
 
-        var reference = new UnchangedReference(root, listed);
-        reference.Keep("Manifest", body);
+        var reference = new UnchangedReference(root, listed) { _ahead = earlier?.ReferenceManifests };
+        reference.Keep("Manifest", LineSet(body));
         return reference;
     }
 
@@ -89,7 +90,7 @@ internal sealed class UnchangedReference
         }
 
         var (directory, name) = Split(entry.Path);
-        if (directory.Length > 0 && !newTree.IgnoreTouches(directory) && !ManifestSet.Touches(_ignored, directory) && Listed.IsIdenticalSubtree(directory))
+        if (directory.Length > 0 && !newTree.IgnoreTouches(directory) && !_ignored.Touches(directory) && Listed.IsIdenticalSubtree(directory))
         {
             load.RemoveAt(load.Count - 1);
             expectation.Seen = true;
@@ -108,8 +109,8 @@ internal sealed class UnchangedReference
     /// <summary>Reads the reference's Manifests at <paramref name="paths"/> (where it has them) as sets of lines.</summary>
     public async Task LoadAsync(IReadOnlyList<string> paths, ParallelOptions parallel)
     {
-        var read = new IReadOnlyList<string>?[paths.Count];
-        await Parallel.ForAsync(0, paths.Count, parallel, async (i, token) => read[i] = await ReadLinesAsync(Path.Combine(_root, paths[i]), token));
+        var read = new HashSet<string>?[paths.Count];
+        await Task.Run(() => Parallel.For(0, paths.Count, parallel, i => read[i] = _ahead?.GetValueOrDefault(paths[i]) ?? ReadLineSet(Path.Combine(_root, paths[i]))), parallel.CancellationToken);
         for (var i = 0; i < paths.Count; i++)
         {
             if (read[i] is { } lines)
@@ -122,7 +123,7 @@ internal sealed class UnchangedReference
     /// <summary>Whether the file <paramref name="name"/> in <paramref name="directory"/> is proven to hold the bytes now expected.</summary>
     public bool ProvesUnchanged(string directory, string name, Expectation expected) =>
         expected.Entry.Sha512 is not null && SameLine(expected) && Listed.SameFile(directory, name)
-        && (_ignored.Count == 0 || !ManifestSet.Touches(_ignored, expected.Path));
+        && !_ignored.Touches(expected.Path);
 
     /// <summary>Whether <paramref name="path"/> lies inside a proven directory.</summary>
     public bool IsInsideProven(string path)
@@ -148,24 +149,34 @@ internal sealed class UnchangedReference
     private bool SameLine(Expectation expectation) =>
         _shared.Contains(expectation.DeclaredIn) || (_lines.TryGetValue(expectation.DeclaredIn, out var lines) && lines.Contains(expectation.Line));
 
-    private void Keep(string manifest, IReadOnlyList<string> lines)
+    private void Keep(string manifest, HashSet<string> lines)
     {
-        var set = new HashSet<string>(lines.Count, StringComparer.Ordinal);
         var directory = Split(manifest).Directory;
-        foreach (var raw in lines)
+        foreach (var line in lines)
         {
-            var line = raw.TrimEnd('\r');
-            set.Add(line);
             if (line.StartsWith("IGNORE ", StringComparison.Ordinal) && ManifestEntry.Parse(line, directory, out _) is { } ignore)
             {
                 _ignored.Add(ignore.Path);
             }
         }
 
-        _lines[manifest] = set;
+        _lines[manifest] = lines;
     }
 
-    private static async Task<IReadOnlyList<string>?> ReadLinesAsync(string path, CancellationToken token)
+    /// <summary>A Manifest's lines as a set, without trailing CRs, as <see cref="SameLine"/> compares them.</summary>
+    internal static HashSet<string> LineSet(IReadOnlyList<string> lines)
+    {
+        var set = new HashSet<string>(lines.Count, StringComparer.Ordinal);
+        foreach (var line in lines)
+        {
+            set.Add(line.TrimEnd('\r'));
+        }
+
+        return set;
+    }
+
+    /// <summary>The lines of the reference's Manifest at <paramref name="path"/> (full), or null when it cannot be read.</summary>
+    internal static HashSet<string>? ReadLineSet(string path)
     {
         try
         {
@@ -174,7 +185,8 @@ internal sealed class UnchangedReference
                 return null;
             }
 
-            return ManifestText.Lines(await File.ReadAllBytesAsync(path, token), gzip: path.EndsWith(".gz", StringComparison.Ordinal));
+            // Read synchronously on the loop's worker: a few hundred small files, where an asynchronous read costs more than the read.
+            return LineSet(ManifestText.Lines(File.ReadAllBytes(path), gzip: path.EndsWith(".gz", StringComparison.Ordinal)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or DecoderFallbackException)
         {

@@ -111,7 +111,7 @@ internal static class DirectoryReader
     {
         device = 0;
         stamp = default;
-        var fd = Open(path, ORdOnly | ODirectory | ONoFollow | OCloExec);
+        var fd = NoAccessTime.Open(path, ORdOnly | ODirectory | ONoFollow | OCloExec, Open);
         if (fd < 0)
         {
             error = Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());

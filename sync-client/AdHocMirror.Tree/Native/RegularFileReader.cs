@@ -6,7 +6,8 @@ namespace AdHocMirror.Tree.Native;
 /// Opens and reads regular files with the fewest syscalls (open, statx on the descriptor, read, close), because
 /// verification of a full tree is 150,000 small files and per-file overhead, not hashing, would otherwise dominate.
 /// O_NONBLOCK makes opening a FIFO planted by a mirror return at once instead of hanging; it does not affect
-/// regular files. Linux only; callers fall back to <see cref="File"/> elsewhere.
+/// regular files. O_NOATIME (see <see cref="NoAccessTime"/>) keeps reading a file from writing its inode. Linux only;
+/// callers fall back to <see cref="File"/> elsewhere.
 /// </summary>
 internal sealed class RegularFileReader : IDisposable
 {
@@ -37,7 +38,7 @@ internal sealed class RegularFileReader : IDisposable
     public static unsafe RegularFileReader? Open(string path, out string? error, out bool missing)
     {
         missing = false;
-        var fd = OpenNative(path, ORdOnly | ONonBlock | OCloExec);
+        var fd = NoAccessTime.Open(path, ORdOnly | ONonBlock | OCloExec, OpenNative);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();

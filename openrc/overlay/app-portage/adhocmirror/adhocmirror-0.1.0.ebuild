@@ -12,6 +12,8 @@ DOTNET_PKG_COMPAT=10.0
 # Every NuGet package the three programs restore (transitively, from obj/project.assets.json):
 # fetched as distfiles and restored offline from them, so the build needs no network and no
 # RESTRICT="network-sandbox". Regenerate on each release (gdmt restore, or the assets files).
+# crossgen2 (for the build's arch) because ahm-sync is published ReadyToRun (its start and verification run
+# compiled ahead instead of being JIT-compiled beside rsync); its version is the one the SDK picks.
 NUGETS="
 google.protobuf@3.36.2
 grpc.aspnetcore.healthchecks@2.85.0
@@ -23,6 +25,8 @@ grpc.core.api@2.85.0
 grpc.healthcheck@2.85.0
 grpc.net.client@2.85.0
 grpc.net.clientfactory@2.85.0
+microsoft.netcore.app.crossgen2.linux-arm64@10.0.12
+microsoft.netcore.app.crossgen2.linux-x64@10.0.12
 grpc.net.common@2.85.0
 grpc.reflection@2.85.0
 grpc.tools@2.85.0
