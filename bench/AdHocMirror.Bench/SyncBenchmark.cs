@@ -88,7 +88,15 @@ public static class SyncBenchmark
         // A run that was interrupted may have left ahm-sync's detached work (rm -rf of a retired tree, cp -al of a spare)
         // running in there: wait for it, then remove what is left, tolerating entries that vanish meanwhile.
         await Leftovers.WaitForAsync(work, TimeSpan.FromMinutes(10));
-        TreeRemoval.Remove(work);
+        // Nothing is removed before or between the measured runs, only after the last: ext4 does not give out again an
+        // inode freed less than 60 s ago (300 s while its table block is dirty), and after a 150,000-file tree was
+        // removed, creating files scans past those (recently_deleted, find_inode_bit: two thirds of the machine's CPU in
+        // the kernel), so the first sync after a removal took 2-6 times as long, whichever program ran it.
+        if (Directory.Exists(work))
+        {
+            Directory.Move(work, work + "-left-" + DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture));
+        }
+
         Directory.CreateDirectory(work);
         var port = FreePort.Next();
         var config = Path.Combine(work, "rsyncd.conf");
@@ -152,8 +160,6 @@ public static class SyncBenchmark
 
                 Console.WriteLine($"  round {round} ({(bareFirst ? "bare rsync first" : "ahm-sync first")}), load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}:");
                 lines.ForEach(Console.WriteLine);
-                TreeRemoval.Remove(Path.GetDirectoryName(bare)!);
-                TreeRemoval.Remove(Path.GetDirectoryName(repo)!);
             }
 
             Console.WriteLine($"  median (min–max) of {rounds} paired round(s):");
@@ -170,6 +176,10 @@ public static class SyncBenchmark
             await daemon.WaitForExitAsync();
             await Leftovers.WaitForAsync(work, TimeSpan.FromMinutes(10));
             TreeRemoval.Remove(work);
+            foreach (var left in Directory.EnumerateDirectories(cache, "work-left-*"))
+            {
+                TreeRemoval.Remove(left);
+            }
         }
     }
 
@@ -273,6 +283,7 @@ public static class SyncBenchmark
     private static async Task SettleAsync(string served, string[] destinations)
     {
         (await ExternalProcess.RunAsync("sync", [], timeout: TimeSpan.FromMinutes(10))).EnsureSuccess("sync");
+        await WaitForIdleDisksAsync();
         var buffer = new byte[1 << 20];
         foreach (var file in Directory.EnumerateFiles(served, "*", SearchOption.AllDirectories))
         {
@@ -288,6 +299,38 @@ public static class SyncBenchmark
             {
                 _ = entry.LastWriteTimeUtc;
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits (at most a minute) until no disk has been busy for a second. sync(1) returns once dirty pages are written,
+    /// but an ext4 mounted with <c>discard</c> (this machine's) goes on trimming the blocks of the trees the previous
+    /// round removed, and the run after would share the disk with that: the first sync of a round was the slow one of
+    /// its pair whichever program it was.
+    /// </summary>
+    private static async Task WaitForIdleDisksAsync()
+    {
+        static long BusyMilliseconds() => File.ReadLines("/proc/diskstats")
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length > 12 && !fields[2].StartsWith("loop", StringComparison.Ordinal) && !fields[2].StartsWith("ram", StringComparison.Ordinal) && !fields[2].StartsWith("zram", StringComparison.Ordinal))
+            .Sum(fields => long.TryParse(fields[12], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) ? ticks : 0);
+        if (!File.Exists("/proc/diskstats"))
+        {
+            return;
+        }
+
+        var waited = Stopwatch.StartNew();
+        var busy = BusyMilliseconds();
+        while (waited.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var now = BusyMilliseconds();
+            if (now == busy)
+            {
+                return;
+            }
+
+            busy = now;
         }
     }
 

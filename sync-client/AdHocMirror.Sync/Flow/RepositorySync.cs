@@ -164,7 +164,7 @@ public sealed class RepositorySync(SyncOptions options, TerminalOutput output, M
 
         // rsync leaves most of a core idle: files are hashed as they arrive, and the listings that verification compares
         // are read meanwhile.
-        await using var hashing = options.Protocol == Protocol.Rsync && options.HashWhileReceiving ? FilesHashedAhead.Start(staging.Path, check.Keyring) : null;
+        await using var hashing = options.Protocol == Protocol.Rsync && options.HashWhileReceiving ? FilesHashedAhead.Start(staging.Path, check.Keyring, idle: true) : null;
         ITreeTransfer transfer = options.Protocol == Protocol.Git ? new GitTransfer(options) : new RsyncTransfer(options, hashing);
         await using var ahead = options.Protocol == Protocol.Rsync && staging.Installed is { } installed ? ListingsAhead.Start(staging.Path, installed) : null;
         var fetched = await transfer.FetchAsync(source.Uri, staging.Path, staging.LinkDest, output.ProgressFor(source.Place is { Length: > 0 } place ? place : source.Uri), cancellationToken);

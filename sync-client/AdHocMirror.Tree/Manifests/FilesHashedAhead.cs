@@ -21,6 +21,7 @@ public sealed class FilesHashedAhead : IAsyncDisposable
 {
     private const int WholeFileLimit = 1 << 20;
     private const int RacyAttempts = 8;
+    private static readonly TimeSpan BatchPause = TimeSpan.FromMilliseconds(5);
 
     /// <summary>Most a sub-Manifest parsed ahead may inflate to; a real one is well under a megabyte.</summary>
     private const int MaxInflatedManifest = 16 << 20;
@@ -204,6 +205,13 @@ public sealed class FilesHashedAhead : IAsyncDisposable
             foreach (var path in _released.GetConsumingEnumerable(_stop.Token))
             {
                 Hash(path, buffer);
+                if (_released.Count == 0 && !_released.IsAddingCompleted)
+                {
+                    // Drained: let rsync run a few milliseconds ahead instead of waking this thread for each file it
+                    // reports (a first sync reports 150,000, and each wake-up takes a core from rsync for a moment);
+                    // the files taken next are then mostly past the clock tick that makes a file too fresh to read.
+                    Thread.Sleep(BatchPause);
+                }
             }
         }
         catch (OperationCanceledException)
