@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.IO.Enumeration;
-using System.Security.Cryptography;
-using System.Text;
 using AdHocMirror.Tree.Native;
 using AdHocMirror.Tree.OpenPgp;
 using AdHocMirror.Tree.Versions;
