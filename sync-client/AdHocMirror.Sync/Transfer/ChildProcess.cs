@@ -51,8 +51,8 @@ internal static class ChildProcess
         process.StandardInput.Close();
         var output = new StringBuilder();
         var error = new StringBuilder();
-        var readOut = PumpAsync(process.StandardOutput, output, onOutputRecord, keepRecord);
-        var readErr = PumpAsync(process.StandardError, error, null, null);
+        var readOut = Pump(process.StandardOutput, output, onOutputRecord, keepRecord);
+        var readErr = Pump(process.StandardError, error, null, null);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var timedOut = false;
@@ -80,15 +80,39 @@ internal static class ChildProcess
     }
 
     /// <summary>
+    /// Reads the stream to its end on a thread of its own with blocking reads. rsync writes a line per file received
+    /// (150,000 in a first sync); awaited reads woke a thread-pool worker for each, and the idle workers spun looking
+    /// for more work: 8.6 s of CPU beside a 20 s transfer on two cores, taken from rsync.
+    /// </summary>
+    private static Task Pump(StreamReader reader, StringBuilder all, Action<string>? onRecord, Func<string, bool>? keep)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        new Thread(() =>
+        {
+            try
+            {
+                ReadRecords(reader, all, onRecord, keep);
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = "child output" }.Start();
+        return done.Task;
+    }
+
+    /// <summary>
     /// Keeps every record (all of them, or those <paramref name="keep"/> accepts), and hands each \r- or \n-terminated
     /// record to <paramref name="onRecord"/> (rsync progress uses \r).
     /// </summary>
-    private static async Task PumpAsync(StreamReader reader, StringBuilder all, Action<string>? onRecord, Func<string, bool>? keep)
+    private static void ReadRecords(StreamReader reader, StringBuilder all, Action<string>? onRecord, Func<string, bool>? keep)
     {
         var buffer = new char[8192];
         var record = new StringBuilder();
         int read;
-        while ((read = await reader.ReadAsync(buffer)) > 0)
+        while ((read = reader.Read(buffer)) > 0)
         {
             for (var i = 0; i < read; i++)
             {

@@ -11,7 +11,8 @@ namespace AdHocMirror.Sync.Transfer;
 /// rsync with portage's options (PORTAGE_RSYNC_OPTS) into staging, hard-linking unchanged files from the current tree
 /// (<c>--link-dest</c>). Added only: <c>--no-human-readable</c> (exact byte counts in --stats), <c>--contimeout</c>,
 /// our I/O timeout in place of portage's <c>--timeout=180</c>, <c>--info=progress2</c> when progress is shown, and
-/// <c>--out-format</c> when files are hashed as they arrive (<see cref="FilesHashedAhead"/>: each line names a file received).
+/// <c>--out-format</c> when files are hashed as they arrive (<see cref="FilesHashedAhead"/>: each line names a file received),
+/// and <c>--inplace</c> into an empty staging directory (<see cref="WritesInPlace"/>).
 /// </summary>
 public sealed partial class RsyncTransfer(SyncOptions options, FilesHashedAhead? hashing = null) : ITreeTransfer
 {
@@ -35,6 +36,11 @@ public sealed partial class RsyncTransfer(SyncOptions options, FilesHashedAhead?
         if (hashing is not null)
         {
             extra.Add("--out-format=" + RsyncItemized.OutFormat);
+        }
+
+        if (WritesInPlace(staging, current))
+        {
+            extra.Add("--inplace");
         }
 
         arguments.InsertRange(PortageRsync.Options.Count, extra);
@@ -63,6 +69,26 @@ public sealed partial class RsyncTransfer(SyncOptions options, FilesHashedAhead?
         }
 
         return new TransferResult(true, Stat(run.Output, "Total bytes received"), Stat(run.Output, "Number of regular files transferred")) { ProgramElapsed = clock.Elapsed };
+    }
+
+    /// <summary>
+    /// Whether rsync may write each file under its final name rather than into a temporary one renamed over it: only
+    /// into an empty staging directory without <c>--link-dest</c> (a first sync), where every file rsync opens is one it
+    /// has just created. Portage's temporary names keep a live tree whole while it is written; nothing reads a staging
+    /// tree, and it is installed only once verified. Elsewhere they stay: the spare shares its inodes with the installed
+    /// tree (and a link-dest copy with the tree it links from), which an in-place write would change too. In a first
+    /// sync of 150,000 files this took rsync from 15.0-18.0 s to 13.5 s (bare rsync, fresh ext4, same machine).
+    /// </summary>
+    internal static bool WritesInPlace(string staging, string? linkDest)
+    {
+        try
+        {
+            return linkDest is null && !Directory.EnumerateFileSystemEntries(staging).Any();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     // The per-file lines are many (one per file received) and only the --stats and error lines are read afterwards.

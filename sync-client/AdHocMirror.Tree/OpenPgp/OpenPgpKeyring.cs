@@ -46,8 +46,10 @@ public sealed class OpenPgpKeyring : IAsyncDisposable
             throw new FileNotFoundException($"OpenPGP keyring {keyringFile} does not exist", keyringFile);
         }
 
-        // Short path under /tmp: gpg puts sockets in the home when it needs them, and socket paths are short.
-        var home = Directory.CreateTempSubdirectory("ahm-gpg-").FullName;
+        // Short path under /tmp: gpg puts sockets in the home when it needs them, and socket paths are short. The name
+        // carries this process's id, so that a later run can remove the home of one that was killed before it could.
+        RemoveAbandonedHomes(Path.GetTempPath());
+        var home = Directory.CreateTempSubdirectory($"{HomePrefix}{System.Environment.ProcessId}-").FullName;
         try
         {
             // no-autostart: importing and checking public keys needs no gpg-agent, and one started here would outlive the
@@ -111,6 +113,41 @@ public sealed class OpenPgpKeyring : IAsyncDisposable
         }
 
         TryDelete(Home);
+    }
+
+    private const string HomePrefix = "ahm-gpg-";
+
+    /// <summary>
+    /// Removes the homes under <paramref name="temp"/> whose process is gone (killed: SIGKILL leaves no chance to clean
+    /// up). A home whose process id is in use again is left for a later run; removing a home only ever costs a key import.
+    /// </summary>
+    internal static void RemoveAbandonedHomes(string temp)
+    {
+        if (!Directory.Exists($"/proc/{System.Environment.ProcessId}"))
+        {
+            return; // no /proc to tell a live process from a gone one
+        }
+
+        IEnumerable<string> homes;
+        try
+        {
+            homes = Directory.EnumerateDirectories(temp, HomePrefix + "*").ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+
+        foreach (var home in homes)
+        {
+            var rest = Path.GetFileName(home).AsSpan(HomePrefix.Length);
+            var dash = rest.IndexOf('-');
+            if (dash > 0 && int.TryParse(rest[..dash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
+                && pid != System.Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+            {
+                TryDelete(home);
+            }
+        }
     }
 
     private static void TryDelete(string dir)

@@ -7,6 +7,7 @@ input and output types from the returned FileDescriptorProtos, as grpcurl does.
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,7 @@ def load(proto_dir):
     spec = importlib.util.spec_from_file_location("reflection_pb2", os.path.join(out, "grpc", "reflection", "v1", "reflection_pb2.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    shutil.rmtree(out, ignore_errors=True)  # loaded: the generated files are no longer needed
     return module
 
 

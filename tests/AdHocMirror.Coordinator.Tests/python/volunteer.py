@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import importlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,11 @@ def load(proto_root):
     protos = sorted(glob.glob(os.path.join(proto_root, "ahm", "v1", "*.proto")))
     subprocess.run(["protoc", f"--python_out={out}", f"-I{proto_root}", *protos], check=True)
     sys.path.insert(0, out)
-    return {name: importlib.import_module(f"ahm.v1.{name}_pb2") for name in ("common", "registry", "sessions", "matching", "ping")}
+    try:
+        return {name: importlib.import_module(f"ahm.v1.{name}_pb2") for name in ("common", "registry", "sessions", "matching", "ping")}
+    finally:
+        # Loaded: the generated files are no longer needed (and this process may be killed rather than exit).
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def call(channel, method, request, reply_type, metadata=None):

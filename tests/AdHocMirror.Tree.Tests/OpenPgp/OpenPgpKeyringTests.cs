@@ -27,4 +27,32 @@ public sealed class OpenPgpKeyringTests
 
         Assert.False(Directory.Exists(home));
     }
+
+    [Fact]
+    public async Task A_home_left_by_a_process_that_is_gone_is_removed_and_no_other()
+    {
+        using var temp = new TempDir("ahm-keyring");
+        using var ended = System.Diagnostics.Process.Start("true");
+        await ended.WaitForExitAsync();
+        var abandoned = Directory.CreateDirectory(temp.Combine($"ahm-gpg-{ended.Id}-Ab12Cd")).FullName;
+        File.WriteAllText(Path.Combine(abandoned, "pubring.kbx"), "keys");
+        var live = Directory.CreateDirectory(temp.Combine("ahm-gpg-1-Ef34Gh")).FullName;
+        var ours = Directory.CreateDirectory(temp.Combine($"ahm-gpg-{Environment.ProcessId}-Ij56Kl")).FullName;
+        var unnamed = Directory.CreateDirectory(temp.Combine("ahm-gpg-Mn78Op")).FullName;
+
+        OpenPgpKeyring.RemoveAbandonedHomes(temp.Path);
+
+        Assert.False(Directory.Exists(abandoned));
+        Assert.True(Directory.Exists(live));
+        Assert.True(Directory.Exists(ours));
+        Assert.True(Directory.Exists(unnamed));
+    }
+
+    [Fact]
+    public async Task The_home_is_named_after_the_process_that_made_it()
+    {
+        var key = await TestSigningKey.SharedAsync();
+        await using var keyring = await OpenPgpKeyring.OpenAsync(key.PublicKeyFile);
+        Assert.StartsWith($"ahm-gpg-{Environment.ProcessId}-", Path.GetFileName(keyring.Home), StringComparison.Ordinal);
+    }
 }
