@@ -298,14 +298,7 @@ public sealed class FilesHashedAhead : IAsyncDisposable
             }
 
             bytes = new byte[reader.Length];
-            var offset = 0;
-            int count;
-            while (offset < bytes.Length && (count = reader.Read(bytes.AsSpan(offset))) > 0)
-            {
-                offset += count;
-            }
-
-            if (offset != bytes.Length)
+            if (reader.ReadFully(bytes) != bytes.Length)
             {
                 return null;
             }
@@ -318,14 +311,7 @@ public sealed class FilesHashedAhead : IAsyncDisposable
     {
         if (length <= buffer.Length)
         {
-            var offset = 0;
-            int count;
-            while (offset < length && (count = reader.Read(buffer.AsSpan(offset, (int)length - offset))) > 0)
-            {
-                offset += count;
-            }
-
-            return offset == length ? SHA512.HashData(buffer.AsSpan(0, offset)) : null;
+            return reader.ReadFully(buffer.AsSpan(0, (int)length)) == length ? SHA512.HashData(buffer.AsSpan(0, (int)length)) : null;
         }
 
         using var incremental = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);

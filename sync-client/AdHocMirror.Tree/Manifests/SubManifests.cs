@@ -92,14 +92,7 @@ internal static class SubManifests
 
                 // The signed size bounds what is read: an oversized file is refused before it is loaded.
                 data = new byte[entry.Size];
-                var offset = 0;
-                int count;
-                while (offset < data.Length && (count = reader.Read(data.AsSpan(offset))) > 0)
-                {
-                    offset += count;
-                }
-
-                if (offset != data.Length || reader.Read(stackalloc byte[1]) != 0)
+                if (reader.ReadFully(data) != data.Length || reader.Read(stackalloc byte[1]) != 0)
                 {
                     problems.Add(new TreeProblem(entry.Path, TreeProblemKind.SizeMismatch, "file changed size while being read"));
                     return null;

@@ -90,6 +90,19 @@ internal sealed class RegularFileReader : IDisposable
         }
     }
 
+    /// <summary>Reads until <paramref name="destination"/> is full or the file ends; the count read.</summary>
+    public int ReadFully(Span<byte> destination)
+    {
+        var offset = 0;
+        int count;
+        while (offset < destination.Length && (count = Read(destination[offset..])) > 0)
+        {
+            offset += count;
+        }
+
+        return offset;
+    }
+
     public void Dispose() => Close(_fd);
 
     // Nothing useful can be done when close fails on a descriptor opened read-only.
