@@ -58,7 +58,7 @@ public sealed partial class RsyncTransfer(SyncOptions options, FilesHashedAhead?
         var clock = System.Diagnostics.Stopwatch.StartNew();
         // The hashing thread takes files in batches anyway (FilesHashedAhead), so the lines need not be read one by one.
         var run = await ChildProcess.RunAsync(options.Rsync, arguments, options.TransferTimeout, onRecord, cancellationToken, keepRecord: KeepRecord,
-            gatherRecords: hashing is null ? default : TimeSpan.FromMilliseconds(5));
+            gatherRecords: hashing is null ? default : FilesHashedAhead.BatchPause);
         if (run.TimedOut)
         {
             return TransferResult.Failed(SyncOutcome.Timeout, $"rsync took longer than {options.TransferTimeout.TotalSeconds:0} s");

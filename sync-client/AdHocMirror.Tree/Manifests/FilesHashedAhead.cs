@@ -21,7 +21,8 @@ public sealed class FilesHashedAhead : IAsyncDisposable
 {
     private const int WholeFileLimit = 1 << 20;
     private const int RacyAttempts = 8;
-    private static readonly TimeSpan BatchPause = TimeSpan.FromMilliseconds(5);
+    /// <summary>How long the hashing thread lets rsync run ahead once it has caught up: it takes files in batches this far apart.</summary>
+    public static readonly TimeSpan BatchPause = TimeSpan.FromMilliseconds(5);
 
     /// <summary>Most a sub-Manifest parsed ahead may inflate to; a real one is well under a megabyte.</summary>
     private const int MaxInflatedManifest = 16 << 20;
