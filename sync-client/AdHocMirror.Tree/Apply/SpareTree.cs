@@ -26,7 +26,8 @@ internal static class SpareTree
     /// Starts <see cref="Refresh"/>'s work detached, after the command has ended (it is a few hundred metadata writes,
     /// 0.2–0.3 s inside the swap on a loaded disk): a shell takes the spare under the name
     /// <c>.NAME.ahm-refreshing-PID</c> (one rename; a sync that took the spare first leaves it nothing to do), applies
-    /// <paramref name="delta"/> there with <c>rm</c>, <c>mkdir</c> and <c>cp -l</c>, and renames it back to the spare.
+    /// <paramref name="delta"/> there with <c>rm</c>, <c>mkdir</c> and <c>cp -l</c>, and renames it back to the spare;
+    /// both renames under the repository lock (<c>flock -w 30</c>; without it the refresh gives up, or drops its tree).
     /// A sync meanwhile waits for it (<see cref="WaitForRefreshes"/>); recovery retires one whose shell is gone. False
     /// when it could not start: the caller then refreshes in place.
     /// </summary>
@@ -34,12 +35,12 @@ internal static class SpareTree
     {
         const string Script =
             "exec </dev/null >/dev/null 2>&1; renice -n 19 -p $$; " +
-            "spare=$1 repo=$2 lists=$3 here=$4$$; " +
-            "if mv -T -- \"$spare\" \"$here\"; then " +
+            "spare=$1 repo=$2 lists=$3 here=$4$$ lock=$5; " +
+            "if flock -w 30 \"$lock\" mv -T -- \"$spare\" \"$here\"; then " +
             "(cd \"$here\" && xargs -0 -r rm -rf --one-file-system -- < \"$lists/remove\"; " +
             "cd \"$here\" && xargs -0 -r mkdir -p -- < \"$lists/create\"; " +
             "cd \"$repo\" && xargs -0 -r cp -P -l --remove-destination --parents -t \"$here\" -- < \"$lists/link\"); " +
-            "mv -T -- \"$here\" \"$spare\" || rm -rf --one-file-system -- \"$here\"; fi; " +
+            "flock -w 30 \"$lock\" mv -T -- \"$here\" \"$spare\" || rm -rf --one-file-system -- \"$here\"; fi; " +
             "rm -rf -- \"$lists\"";
 
         // Paths go to xargs NUL-separated and prefixed with ./ so that no name reads as an option.
@@ -61,7 +62,7 @@ internal static class SpareTree
             return false;
         }
 
-        if (!StartDetached(Script, RefreshName, spare, repository, lists, TreeSwap.Sibling(repository, RefreshingMarker)))
+        if (!StartDetached(Script, RefreshName, spare, repository, lists, TreeSwap.Sibling(repository, RefreshingMarker), TreeSwap.Sibling(repository, TreeSwap.LockSuffix)))
         {
             TreeSwap.DeleteTree(lists);
             return false;
@@ -85,6 +86,18 @@ internal static class SpareTree
         {
             Thread.Sleep(20);
         }
+    }
+
+    /// <summary>
+    /// True when <paramref name="path"/> is the spare under a refresh whose shell still runs: one that took the spare
+    /// after <see cref="WaitForRefreshes"/> looked. Recovery leaves it; the refresh gives it back, or drops it when the
+    /// sync has made a spare of its own by then (the give-back waits for the repository lock).
+    /// </summary>
+    public static bool IsRunningRefresh(string repository, string path)
+    {
+        var prefix = "." + Path.GetFileName(repository) + RefreshingMarker;
+        var name = Path.GetFileName(path);
+        return name.StartsWith(prefix, StringComparison.Ordinal) && IsRefreshRunning(name[prefix.Length..]);
     }
 
     private static bool IsRefreshRunning(string pid)
@@ -135,19 +148,22 @@ internal static class SpareTree
 
     /// <summary>
     /// Starts <c>cp -al REPO .NAME.ahm-cloning-*</c> then its rename to the spare, detached at idle priority (it outlives
-    /// us, like the removal of retired trees). Recovery retires an unfinished clone as any other leftover.
+    /// us, like the removal of retired trees). Recovery retires an unfinished clone as any other leftover. The rename
+    /// waits for the repository lock (at most 30 s, else the clone is dropped): a sync that started meanwhile found no
+    /// spare and gives its own tree that name when it ends, so a clone landing under it would make that rename fail.
+    /// A clone that finds the spare there already is dropped.
     /// </summary>
     public static void StartCloning(string repository)
     {
         const string Script =
             "exec </dev/null >/dev/null 2>&1; " +
-            "clone() { cp -al --no-target-directory -- \"$1\" \"$2\" && mv --no-target-directory -- \"$2\" \"$3\" || rm -rf --one-file-system -- \"$2\"; }; " +
+            "clone() { cp -al --no-target-directory -- \"$1\" \"$2\" && flock -w 30 \"$4\" mv --no-target-directory -- \"$2\" \"$3\" || rm -rf --one-file-system -- \"$2\"; }; " +
             "set -- clone \"$@\"; " +
             "if command -v ionice >/dev/null; then ionice -c 3 -p $$; fi; renice -n 19 -p $$ >/dev/null; " +
             "\"$@\"";
         var cloning = TreeSwap.Sibling(repository, CloningMarker + Guid.NewGuid().ToString("N")[..12]);
         // When it cannot start there is no spare: the next sync builds its staging with --link-dest, as without one.
-        _ = StartDetached(Script, "ahm-clone-spare", repository, cloning, TreeSwap.Sibling(repository, TreeSwap.SpareSuffix));
+        _ = StartDetached(Script, "ahm-clone-spare", repository, cloning, TreeSwap.Sibling(repository, TreeSwap.SpareSuffix), TreeSwap.Sibling(repository, TreeSwap.LockSuffix));
     }
 
     /// <summary>Starts <c>sh -c SCRIPT NAME ARGS…</c> in a session of its own, so that it outlives this process; false when it could not start.</summary>

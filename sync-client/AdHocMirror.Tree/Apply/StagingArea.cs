@@ -54,7 +54,8 @@ public sealed class StagingArea : IDisposable
     {
         repository = System.IO.Path.GetFullPath(repository.TrimEnd('/'));
         options ??= new StagingOptions();
-        var held = RepositoryLock.Acquire(repository);
+        TreeSwap.WaitForSpareRefreshes(repository, options);
+        var held = RepositoryLock.Acquire(repository, options.LockWait);
         try
         {
             TreeSwap.RecoverLocked(repository, options);

@@ -24,6 +24,12 @@ public sealed class StagingOptions
     /// </summary>
     public bool KeepSpare { get; set; }
 
+    /// <summary>
+    /// How long to wait for the repository lock (<c>.NAME.ahm-lock</c>) before reporting the repository as being updated
+    /// by another process: the detached shells that finish the spare hold it for one rename at a time.
+    /// </summary>
+    public TimeSpan LockWait { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Test hook: called after each step of a commit with the step's name, to stop there as a crash would.</summary>
     internal Action<string>? AfterStep { get; set; }
 }

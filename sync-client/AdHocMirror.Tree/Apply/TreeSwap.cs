@@ -113,19 +113,27 @@ public static class TreeSwap
     public static void Recover(string repository, StagingOptions? options = null)
     {
         repository = Path.GetFullPath(repository.TrimEnd('/'));
-        using var held = RepositoryLock.Acquire(repository);
-        RecoverLocked(repository, options ?? new StagingOptions());
+        options ??= new StagingOptions();
+        WaitForSpareRefreshes(repository, options);
+        using var held = RepositoryLock.Acquire(repository, options.LockWait);
+        RecoverLocked(repository, options);
+    }
+
+    /// <summary>
+    /// An earlier sync's detached refresh of the spare is let finish (a fraction of a second, normally) rather than
+    /// retired by recovery with the spare it is about to give back. Before the lock, not under it: the refresh takes the
+    /// lock to give the spare back.
+    /// </summary>
+    internal static void WaitForSpareRefreshes(string repository, StagingOptions options)
+    {
+        if (options.KeepSpare)
+        {
+            SpareTree.WaitForRefreshes(repository, TimeSpan.FromSeconds(30));
+        }
     }
 
     internal static void RecoverLocked(string repository, StagingOptions options)
     {
-        if (options.KeepSpare)
-        {
-            // An earlier sync's detached refresh of the spare is let finish (a fraction of a second, normally) rather
-            // than retired below with the spare it is about to give back.
-            SpareTree.WaitForRefreshes(repository, TimeSpan.FromSeconds(30));
-        }
-
         var verified = Sibling(repository, VerifiedSuffix);
         var previous = Sibling(repository, PreviousSuffix);
         if (!Directory.Exists(repository))
@@ -157,6 +165,11 @@ public static class TreeSwap
             // The spare stays (it is only ever renamed to a staging name, never to the repository). An interrupted
             // staging dir made from it is a staging dir like any other: retired below.
             if (options.KeepSpare && leftover == Sibling(repository, SpareSuffix) && IsPlainDirectory(leftover))
+            {
+                continue;
+            }
+
+            if (options.KeepSpare && SpareTree.IsRunningRefresh(repository, leftover))
             {
                 continue;
             }

@@ -481,15 +481,6 @@ public sealed class StagingAreaTests
     }
 
     [Fact]
-    public async Task A_second_update_of_the_same_repository_waits_its_turn()
-    {
-        await using var setup = await Setup.CreateAsync(files: 20, changes: 2);
-        using var first = StagingArea.Create(setup.Repo);
-        var error = Assert.Throws<IOException>(() => StagingArea.Create(setup.Repo));
-        Assert.Contains("another process", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Rsync_killed_at_several_points_leaves_the_old_verified_tree_and_the_next_sync_succeeds()
     {
         await using var setup = await Setup.CreateAsync(files: 60, changes: 6);

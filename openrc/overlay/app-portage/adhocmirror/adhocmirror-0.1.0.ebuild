@@ -100,11 +100,13 @@ REQUIRED_USE="${PYTHON_REQUIRED_USE}"
 RESTRICT="test"
 
 # ahm-sync (always installed) verifies trees with gpg against Gentoo's release keys and syncs
-# with rsync (which Portage already needs) or git.
+# with rsync (which Portage already needs) or git; util-linux's setsid, ionice and flock run the
+# detached work on the spare tree after a sync (flock takes the repository lock for its renames).
 RDEPEND="
 	${DOTNET_PKG_RDEPS}
 	${PYTHON_DEPS}
 	sys-apps/portage[${PYTHON_USEDEP}]
+	sys-apps/util-linux
 	app-crypt/gnupg
 	sec-keys/openpgp-keys-gentoo-release
 	net-misc/rsync
