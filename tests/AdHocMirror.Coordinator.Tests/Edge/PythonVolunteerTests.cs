@@ -31,6 +31,7 @@ public sealed class PythonVolunteerTests
         Assert.Contains("NOT the UTF-8 of the hex string", ping, StringComparison.Ordinal);
         Assert.Contains("nonce + session_id.encode(\"utf-8\")", ping, StringComparison.Ordinal);
         Assert.Contains("raw 32-byte digest", ping, StringComparison.Ordinal);
+        Assert.Contains("before the LoginReply reaches the mirror", ping, StringComparison.Ordinal); // the first ping may overtake it
         Assert.Contains("hex text itself, not decoded bytes", File.ReadAllText(Path.Combine(protos, "sessions.proto")), StringComparison.Ordinal);
         Assert.Contains("REFUSAL_CAUSE_SESSION_SUPERSEDED is sent as", File.ReadAllText(Path.Combine(protos, "registry.proto")), StringComparison.Ordinal);
     }

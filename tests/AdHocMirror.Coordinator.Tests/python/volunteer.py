@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent import futures
 
@@ -41,8 +42,11 @@ def main():
     pb = load(proto_root)
     common, registry, sessions, matching, ping = pb["common"], pb["registry"], pb["sessions"], pb["matching"], pb["ping"]
     state = {"session_id": None, "secret": None, "pings": 0}
+    logged_in = threading.Event()
 
     def answer(request, context):
+        # ping.proto: the first ping may overtake the LoginReply; wait for it before judging the session.
+        logged_in.wait(timeout=5)
         # ping.proto: key = the 32 bytes the hex session_secret spells; message = nonce || UTF-8(session_id).
         if request.session_id != state["session_id"]:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, "not this mirror's session")
@@ -74,9 +78,9 @@ def main():
             version = login.versions.add()
             version.protocol = common.PROTOCOL_RSYNC
             version.generated.seconds = generated
-            state["secret"] = None
             reply = call(channel, "/ahm.v1.Sessions/Login", login, sessions.LoginReply, bearer)
             state["secret"], state["session_id"] = reply.session_secret, reply.session_id
+            logged_in.set()
 
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
