@@ -115,10 +115,11 @@ public sealed class StagingArea : IDisposable
     /// </summary>
     public void KeepAsSpare()
     {
-        if (!_done && _options.KeepSpare && Directory.Exists(Repository))
+        // A spare already there (the detached shells only rename one in under the lock we hold, so none of ours) is
+        // kept, and this staging directory is removed like any other.
+        if (!_done && _options.KeepSpare && Directory.Exists(Repository) && LinuxRename.TryMoveNoReplace(Path, TreeSwap.Sibling(Repository, TreeSwap.SpareSuffix)))
         {
             _done = true;
-            LinuxRename.Rename(Path, TreeSwap.Sibling(Repository, TreeSwap.SpareSuffix));
         }
 
         Dispose();

@@ -86,7 +86,11 @@ public static class TreeSwap
             RetiredTrees.Remove(RetiredTrees.Retire(repository, spare), options.RemoveInBackground);
         }
 
-        LinuxRename.Rename(old, spare);
+        // Never over a spare that appeared meanwhile (none of ours can: see SpareTree); the old tree is then retired.
+        if (!LinuxRename.TryMoveNoReplace(old, spare))
+        {
+            RetiredTrees.Remove(RetiredTrees.Retire(repository, old), options.RemoveInBackground);
+        }
     }
 
     /// <summary>Takes the spare for a new staging directory at <paramref name="staging"/> (one rename); false when there is none.</summary>

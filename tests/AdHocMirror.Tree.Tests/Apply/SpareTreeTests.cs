@@ -60,6 +60,24 @@ public sealed class SpareTreeTests : IDisposable
     }
 
     [Fact]
+    public void A_spare_that_appears_under_a_sync_anyway_is_kept_and_the_staging_directory_removed()
+    {
+        // What a writer that does not take the lock (an older ahm-sync's detached clone) could leave: no crash.
+        string staged;
+        using (var staging = StagingArea.Create(Repo, Options))
+        {
+            staged = staging.Path;
+            Directory.CreateDirectory(Path.Combine(Spare, "app-misc"));
+            File.WriteAllText(Path.Combine(staging.Path, "staged"), "the sync's own tree");
+            staging.KeepAsSpare();
+        }
+
+        Assert.False(Directory.Exists(staged));
+        Assert.True(Directory.Exists(Path.Combine(Spare, "app-misc")));
+        Assert.False(File.Exists(Path.Combine(Spare, "staged")));
+    }
+
+    [Fact]
     public async Task A_refresh_takes_the_spare_only_under_the_repository_lock()
     {
         (await ExternalProcess.RunAsync("cp", ["-al", "--", Repo, Spare])).EnsureSuccess("cp -al");
