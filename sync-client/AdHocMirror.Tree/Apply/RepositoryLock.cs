@@ -10,13 +10,16 @@ namespace AdHocMirror.Tree.Apply;
 /// </summary>
 internal static class RepositoryLock
 {
+    /// <summary>The lock file, <c>.NAME.ahm-lock</c>: the same for this process and for the detached shells' <c>flock</c>.</summary>
+    public static string PathFor(string repository) => TreeSwap.Sibling(repository, TreeSwap.LockSuffix);
+
     /// <summary>
     /// Takes the lock, waiting up to <paramref name="wait"/> while another holder has it (a detached shell holds it
     /// for one rename); an <see cref="IOException"/> naming the lock file when it is still held after that.
     /// </summary>
     public static FileStream Acquire(string repository, TimeSpan wait)
     {
-        var path = TreeSwap.Sibling(repository, TreeSwap.LockSuffix);
+        var path = PathFor(repository);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var waited = Stopwatch.StartNew();
         while (true)

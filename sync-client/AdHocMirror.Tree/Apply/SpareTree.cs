@@ -62,7 +62,7 @@ internal static class SpareTree
             return false;
         }
 
-        if (!StartDetached(Script, RefreshName, spare, repository, lists, TreeSwap.Sibling(repository, RefreshingMarker), TreeSwap.Sibling(repository, TreeSwap.LockSuffix)))
+        if (!StartDetached(Script, RefreshName, spare, repository, lists, TreeSwap.Sibling(repository, RefreshingMarker), RepositoryLock.PathFor(repository)))
         {
             TreeSwap.DeleteTree(lists);
             return false;
@@ -79,10 +79,10 @@ internal static class SpareTree
     public static void WaitForRefreshes(string repository, TimeSpan limit)
     {
         var parent = Path.GetDirectoryName(repository)!;
-        var prefix = "." + Path.GetFileName(repository) + RefreshingMarker;
+        var pattern = Path.GetFileName(TreeSwap.Sibling(repository, RefreshingMarker)) + "*";
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < limit && Directory.Exists(parent)
-            && Directory.EnumerateDirectories(parent, prefix + "*").Any(d => IsRefreshRunning(Path.GetFileName(d)[prefix.Length..])))
+            && Directory.EnumerateDirectories(parent, pattern).Any(d => IsRunningRefresh(repository, d)))
         {
             Thread.Sleep(20);
         }
@@ -163,7 +163,7 @@ internal static class SpareTree
             "\"$@\"";
         var cloning = TreeSwap.Sibling(repository, CloningMarker + Guid.NewGuid().ToString("N")[..12]);
         // When it cannot start there is no spare: the next sync builds its staging with --link-dest, as without one.
-        _ = StartDetached(Script, "ahm-clone-spare", repository, cloning, TreeSwap.Sibling(repository, TreeSwap.SpareSuffix), TreeSwap.Sibling(repository, TreeSwap.LockSuffix));
+        _ = StartDetached(Script, "ahm-clone-spare", repository, cloning, TreeSwap.Sibling(repository, TreeSwap.SpareSuffix), RepositoryLock.PathFor(repository));
     }
 
     /// <summary>Starts <c>sh -c SCRIPT NAME ARGS…</c> in a session of its own, so that it outlives this process; false when it could not start.</summary>
